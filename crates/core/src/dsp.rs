@@ -1,0 +1,171 @@
+//! Signal processing shared by the simulator's checks, the viewer and the
+//! command line: spectra and band-limited velocity from acceleration.
+
+use std::collections::HashMap;
+use std::f64::consts::TAU;
+use std::sync::Arc;
+
+use rustfft::num_complex::Complex32;
+use rustfft::{Fft, FftPlanner};
+
+/// Standard gravity, m/s² per g.
+pub const STANDARD_GRAVITY: f64 = 9.806_65;
+
+/// Metres per second squared per unit, for the acceleration units we accept.
+pub fn acceleration_scale(unit: &str) -> Option<f64> {
+    match unit.trim() {
+        "g" => Some(STANDARD_GRAVITY),
+        "m/s2" | "m/s^2" | "m/s²" => Some(1.0),
+        "mm/s2" | "mm/s^2" | "mm/s²" => Some(1e-3),
+        _ => None,
+    }
+}
+
+/// Caches FFT plans: planning costs more than a transform, and blocks of the
+/// same size arrive again and again.
+pub struct FftCache {
+    planner: FftPlanner<f32>,
+    plans: HashMap<usize, Arc<dyn Fft<f32>>>,
+}
+
+impl Default for FftCache {
+    fn default() -> Self {
+        FftCache { planner: FftPlanner::new(), plans: HashMap::new() }
+    }
+}
+
+impl FftCache {
+    pub fn forward(&mut self, len: usize) -> Arc<dyn Fft<f32>> {
+        let planner = &mut self.planner;
+        self.plans.entry(len).or_insert_with(|| planner.plan_fft_forward(len)).clone()
+    }
+}
+
+/// Hann window of length `n` (periodic form, for spectral analysis).
+pub fn hann(n: usize) -> Vec<f32> {
+    (0..n).map(|i| (0.5 - 0.5 * (TAU * i as f64 / n as f64).cos()) as f32).collect()
+}
+
+/// One-sided spectrum of a Hann-windowed block with the mean removed.
+pub struct WindowedSpectrum {
+    /// Complex bins 0..=n/2.
+    pub bins: Vec<Complex32>,
+    pub n: usize,
+    pub sample_rate_hz: f64,
+    /// Σ w², to turn |X|² into power.
+    pub window_power: f64,
+}
+
+impl WindowedSpectrum {
+    pub fn compute(ffts: &mut FftCache, samples: &[f32], sample_rate_hz: f64) -> Self {
+        let n = samples.len();
+        let mean = samples.iter().map(|&x| f64::from(x)).sum::<f64>() / n.max(1) as f64;
+        let window = hann(n);
+        let mut buffer: Vec<Complex32> = samples
+            .iter()
+            .zip(&window)
+            .map(|(&x, &w)| Complex32::new(((f64::from(x) - mean) as f32) * w, 0.0))
+            .collect();
+        if n > 0 {
+            ffts.forward(n).process(&mut buffer);
+        }
+        buffer.truncate(n / 2 + 1);
+        let window_power = window.iter().map(|&w| f64::from(w) * f64::from(w)).sum();
+        WindowedSpectrum { bins: buffer, n, sample_rate_hz, window_power }
+    }
+
+    pub fn bin_hz(&self) -> f64 {
+        self.sample_rate_hz / self.n as f64
+    }
+
+    /// Mean-square contribution of bin `k` to the signal (one-sided).
+    pub fn bin_power(&self, k: usize) -> f64 {
+        2.0 * f64::from(self.bins[k].norm_sqr()) / (self.n as f64 * self.window_power)
+    }
+
+    /// R.m.s. of the first time-integral of the signal over `[low_hz, high_hz]`,
+    /// in the signal's unit times seconds: velocity from acceleration.
+    /// Integration divides each bin by 2πf, which is exact for stationary
+    /// signals and acts as the high-pass the band edge asks for.
+    pub fn integrated_rms(&self, low_hz: f64, high_hz: f64) -> f64 {
+        let df = self.bin_hz();
+        let first = ((low_hz / df).ceil() as usize).max(1);
+        let last = ((high_hz / df).floor() as usize).min(self.bins.len().saturating_sub(1));
+        let sum: f64 = (first..=last)
+            .map(|k| {
+                let omega = TAU * k as f64 * df;
+                self.bin_power(k) / (omega * omega)
+            })
+            .sum();
+        sum.sqrt()
+    }
+}
+
+/// Overall velocity r.m.s. in mm/s over the band, from an acceleration block
+/// in a unit `scale_to_m_s2` converts to m/s².
+pub fn velocity_rms_mm_s(
+    ffts: &mut FftCache,
+    acceleration: &[f32],
+    sample_rate_hz: f64,
+    scale_to_m_s2: f64,
+    low_hz: f64,
+    high_hz: f64,
+) -> f64 {
+    let spectrum = WindowedSpectrum::compute(ffts, acceleration, sample_rate_hz);
+    spectrum.integrated_rms(low_hz, high_hz) * scale_to_m_s2 * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Acceleration in g of a vibration whose velocity is `v_peak_mm_s` at `f`.
+    fn sine_for_velocity(v_peak_mm_s: f64, f: f64, fs: f64, n: usize) -> Vec<f32> {
+        let a_peak_g = v_peak_mm_s * 1e-3 * TAU * f / STANDARD_GRAVITY;
+        (0..n).map(|i| (a_peak_g * (TAU * f * i as f64 / fs).sin()) as f32).collect()
+    }
+
+    #[test]
+    fn velocity_of_a_pure_tone_is_peak_over_root_two() {
+        let mut ffts = FftCache::default();
+        for f in [24.6, 49.3, 150.0, 733.0] {
+            let a = sine_for_velocity(4.0, f, 12_800.0, 16_384);
+            let v = velocity_rms_mm_s(&mut ffts, &a, 12_800.0, STANDARD_GRAVITY, 10.0, 1000.0);
+            assert!((v - 4.0 / 2f64.sqrt()).abs() < 0.05, "{f} Hz: {v}");
+        }
+    }
+
+    #[test]
+    fn tones_outside_the_band_do_not_count() {
+        let mut ffts = FftCache::default();
+        let a = sine_for_velocity(4.0, 2500.0, 12_800.0, 16_384);
+        let v = velocity_rms_mm_s(&mut ffts, &a, 12_800.0, STANDARD_GRAVITY, 10.0, 1000.0);
+        assert!(v < 0.05, "{v}");
+    }
+
+    #[test]
+    fn tones_add_in_power() {
+        let mut ffts = FftCache::default();
+        let a: Vec<f32> = sine_for_velocity(3.0, 49.0, 12_800.0, 16_384)
+            .iter()
+            .zip(sine_for_velocity(4.0, 98.0, 12_800.0, 16_384))
+            .map(|(x, y)| x + y)
+            .collect();
+        let v = velocity_rms_mm_s(&mut ffts, &a, 12_800.0, STANDARD_GRAVITY, 10.0, 1000.0);
+        assert!((v - 5.0 / 2f64.sqrt()).abs() < 0.06, "{v}");
+    }
+
+    #[test]
+    fn units_convert() {
+        assert_eq!(acceleration_scale("g"), Some(STANDARD_GRAVITY));
+        assert_eq!(acceleration_scale("m/s^2"), Some(1.0));
+        assert_eq!(acceleration_scale("furlongs"), None);
+    }
+
+    #[test]
+    fn empty_and_tiny_blocks_do_not_panic() {
+        let mut ffts = FftCache::default();
+        assert_eq!(velocity_rms_mm_s(&mut ffts, &[], 1000.0, 1.0, 10.0, 1000.0), 0.0);
+        assert!(velocity_rms_mm_s(&mut ffts, &[1.0], 1000.0, 1.0, 10.0, 1000.0).is_finite());
+    }
+}

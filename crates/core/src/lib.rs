@@ -1,0 +1,18 @@
+//! linetwin-core: everything that is neither rendering nor I/O.
+//!
+//! - [`line`]: the line description a plant engineer edits, and its validation.
+//! - [`protocol`]: the versioned wire protocol between gateway and viewers.
+//! - [`sim`]: the physical signal simulator behind the demo line.
+//! - [`dsp`], [`iso`], [`bearing`]: the diagnostics building blocks.
+//! - [`backoff`]: reconnection policy.
+//!
+//! Builds for native and wasm32; never depends on Bevy or on an async runtime.
+
+pub mod backoff;
+pub mod bearing;
+pub mod dsp;
+pub mod iso;
+pub mod line;
+pub mod protocol;
+pub mod rng;
+pub mod sim;

@@ -1,0 +1,67 @@
+//! The fan-out from producers to viewers, and the small helpers every
+//! WebSocket task shares.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
+use linetwin_core::protocol::{NoticeLevel, TextMessage};
+
+/// Frames kept for a slow viewer before it starts losing them. A round of
+/// demo waveforms is ~18 frames of 64 KiB, so this holds several rounds
+/// (and bounds the memory a stalled connection can pin to ~8 MiB).
+pub(crate) const CHANNEL_CAPACITY: usize = 128;
+
+/// A socket whose send does not finish in this time is treated as dead:
+/// otherwise a vanished kiosk would pin its task until TCP gives up.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One frame for every viewer. Both payloads are reference-counted, so the
+/// broadcast clones a pointer per viewer, not the bytes.
+#[derive(Debug, Clone)]
+pub(crate) enum Frame {
+    Text(Utf8Bytes),
+    Binary(Bytes),
+}
+
+impl Frame {
+    pub(crate) fn text(message: &TextMessage) -> Self {
+        Frame::Text(message.to_json().into())
+    }
+
+    pub(crate) fn into_message(self) -> Message {
+        match self {
+            Frame::Text(text) => Message::Text(text),
+            Frame::Binary(bytes) => Message::Binary(bytes),
+        }
+    }
+}
+
+pub(crate) fn text_message(message: &TextMessage) -> Message {
+    Message::Text(message.to_json().into())
+}
+
+pub(crate) fn warning(message: String) -> Message {
+    text_message(&TextMessage::Notice {
+        level: NoticeLevel::Warning,
+        message,
+    })
+}
+
+pub(crate) fn going_away() -> Message {
+    Message::Close(Some(CloseFrame {
+        code: close_code::AWAY,
+        reason: Utf8Bytes::from_static("server shutting down"),
+    }))
+}
+
+/// Why a send gave up; the caller only needs to stop.
+#[derive(Debug)]
+pub(crate) struct SocketGone;
+
+pub(crate) async fn send(socket: &mut WebSocket, message: Message) -> Result<(), SocketGone> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) | Err(_) => Err(SocketGone),
+    }
+}

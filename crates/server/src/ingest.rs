@@ -1,0 +1,212 @@
+//! `/ws/ingest`: producers (a plant script, a PLC bridge) push readings and
+//! waveform blocks here. Every frame is decoded and checked against the line
+//! before viewers see it; a bad frame is counted, answered with a notice and
+//! dropped, and the connection stays open.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use linetwin_core::line::{Line, SensorKind};
+use linetwin_core::protocol::{
+    FrameError, MAX_SENSOR_ID_LEN, MAX_WAVEFORM_SAMPLES, TextMessage, WAVEFORM_HEADER_LEN,
+    WaveformBlock,
+};
+
+use crate::hub::{self, Frame, SocketGone};
+use crate::state::AppState;
+
+/// The largest valid waveform frame (header, longest id, padding, most
+/// samples): producers must be able to send it, nothing larger is needed.
+const MAX_INGEST_MESSAGE: usize =
+    WAVEFORM_HEADER_LEN + MAX_SENSOR_ID_LEN + 3 + 4 * MAX_WAVEFORM_SAMPLES;
+
+/// Why a producer's frame was dropped; the text goes back to the producer.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub(crate) enum Rejection {
+    #[error("{0}")]
+    Malformed(#[from] FrameError),
+    #[error("sensor `{0}` is not in line `{1}`")]
+    UnknownSensor(String, String),
+    #[error("sensor `{0}` is not a vibration sensor: send its values as readings")]
+    NotVibration(String),
+    #[error("sensor `{0}` is a vibration sensor: send its waveform as a binary frame")]
+    VibrationAsReading(String),
+    #[error("producers may send only `readings` text frames and waveform binary frames")]
+    NotAccepted,
+}
+
+/// What to do with a frame that passed the checks.
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    Forward(Frame),
+    /// A producer may introduce itself with a hello; there is nothing to forward.
+    Ignore,
+}
+
+pub(crate) async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    ws.max_message_size(MAX_INGEST_MESSAGE)
+        .max_frame_size(MAX_INGEST_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            let _ = run(socket, state).await;
+        })
+}
+
+async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
+    let _counted = state.producer_connected();
+    let mut stop = state.stop_signal();
+    // The hello tells the producer which line and clock the server expects.
+    hub::send(&mut socket, hub::text_message(&state.hello())).await?;
+    tracing::info!("producer connected");
+    loop {
+        let verdict = tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => check_text(&state.line, &text),
+                Some(Ok(Message::Binary(bytes))) => check_binary(&state.line, bytes),
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            },
+            _ = stop.wait_for(|stopping| *stopping) => {
+                return hub::send(&mut socket, hub::going_away()).await;
+            },
+        };
+        match verdict {
+            Ok(Verdict::Forward(frame)) => {
+                state.count_accepted();
+                state.broadcast(frame);
+            }
+            Ok(Verdict::Ignore) => {}
+            Err(rejection) => {
+                state.count_rejected();
+                tracing::debug!("ingest frame rejected: {rejection}");
+                let notice = hub::warning(format!("frame rejected: {rejection}"));
+                hub::send(&mut socket, notice).await?;
+            }
+        }
+    }
+    tracing::info!("producer disconnected");
+    Ok(())
+}
+
+/// Checks a text frame: only readings of the line's scalar sensors pass.
+pub(crate) fn check_text(line: &Line, text: &str) -> Result<Verdict, Rejection> {
+    match TextMessage::from_json(text)? {
+        TextMessage::Readings { t, values } => {
+            for reading in &values {
+                check_scalar_sensor(line, &reading.sensor)?;
+            }
+            // Forward our own serialisation: canonical, and free of any
+            // whitespace or key order quirks of the producer.
+            Ok(Verdict::Forward(Frame::text(&TextMessage::Readings {
+                t,
+                values,
+            })))
+        }
+        TextMessage::Hello { .. } => Ok(Verdict::Ignore),
+        TextMessage::Notice { .. } => Err(Rejection::NotAccepted),
+    }
+}
+
+/// Checks a binary frame: a well-formed waveform block of a vibration sensor.
+pub(crate) fn check_binary(line: &Line, bytes: Bytes) -> Result<Verdict, Rejection> {
+    let block = WaveformBlock::decode(&bytes)?;
+    let kind = sensor_kind(line, &block.sensor)?;
+    if kind != SensorKind::Vibration {
+        return Err(Rejection::NotVibration(block.sensor));
+    }
+    // The frame is valid as it stands: forward the producer's bytes unchanged.
+    Ok(Verdict::Forward(Frame::Binary(bytes)))
+}
+
+fn check_scalar_sensor(line: &Line, sensor: &str) -> Result<(), Rejection> {
+    match sensor_kind(line, sensor)? {
+        SensorKind::Vibration => Err(Rejection::VibrationAsReading(sensor.to_owned())),
+        _ => Ok(()),
+    }
+}
+
+fn sensor_kind(line: &Line, sensor: &str) -> Result<SensorKind, Rejection> {
+    line.sensor(sensor)
+        .map(|(_, s)| s.kind)
+        .ok_or_else(|| Rejection::UnknownSensor(sensor.to_owned(), line.id.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO: &str = include_str!("../../../assets/lines/demo.json");
+
+    fn demo() -> Line {
+        Line::from_json("demo.json", DEMO).expect("demo line is valid")
+    }
+
+    fn waveform(sensor: &str) -> Bytes {
+        WaveformBlock {
+            sensor: sensor.into(),
+            t_start: 1.0,
+            sample_rate_hz: 12_800.0,
+            shaft_rpm: None,
+            samples: vec![0.0; 8],
+        }
+        .encode()
+        .into()
+    }
+
+    #[test]
+    fn largest_valid_frame_fits_the_message_limit() {
+        let pad = (4 - (WAVEFORM_HEADER_LEN + MAX_SENSOR_ID_LEN) % 4) % 4;
+        assert!(WAVEFORM_HEADER_LEN + MAX_SENSOR_ID_LEN + pad + 4 * MAX_WAVEFORM_SAMPLES <= MAX_INGEST_MESSAGE);
+    }
+
+    #[test]
+    fn readings_of_scalar_sensors_are_forwarded() {
+        let text = r#"{"type":"readings","t":5,"values":[{"sensor":"M1-T","value":51.5}]}"#;
+        let Ok(Verdict::Forward(Frame::Text(out))) = check_text(&demo(), text) else {
+            panic!("valid readings should be forwarded");
+        };
+        assert!(matches!(TextMessage::from_json(&out), Ok(TextMessage::Readings { .. })));
+    }
+
+    #[test]
+    fn readings_are_checked_against_the_line() {
+        let line = demo();
+        let unknown = r#"{"type":"readings","t":5,"values":[{"sensor":"M9-T","value":1}]}"#;
+        assert_eq!(
+            check_text(&line, unknown).err(),
+            Some(Rejection::UnknownSensor("M9-T".into(), line.id.clone()))
+        );
+        let vibration = r#"{"type":"readings","t":5,"values":[{"sensor":"M1-DE-V","value":1}]}"#;
+        assert_eq!(
+            check_text(&line, vibration).err(),
+            Some(Rejection::VibrationAsReading("M1-DE-V".into()))
+        );
+    }
+
+    #[test]
+    fn malformed_and_unexpected_text_is_rejected() {
+        let line = demo();
+        assert!(matches!(check_text(&line, "not json"), Err(Rejection::Malformed(_))));
+        let notice = r#"{"type":"notice","level":"info","message":"hi"}"#;
+        assert_eq!(check_text(&line, notice).err(), Some(Rejection::NotAccepted));
+        let hello = TextMessage::hello("x", linetwin_core::protocol::Clock::Unix, 1.0).to_json();
+        assert!(matches!(check_text(&line, &hello), Ok(Verdict::Ignore)));
+    }
+
+    #[test]
+    fn waveforms_are_checked_against_the_line() {
+        let line = demo();
+        assert!(matches!(check_binary(&line, waveform("P1-DE-V")), Ok(Verdict::Forward(Frame::Binary(_)))));
+        assert!(matches!(check_binary(&line, waveform("nope")), Err(Rejection::UnknownSensor(..))));
+        assert_eq!(
+            check_binary(&line, waveform("P1-T")).err(),
+            Some(Rejection::NotVibration("P1-T".into()))
+        );
+        let mut bad = waveform("P1-DE-V").to_vec();
+        bad[0] = b'X';
+        assert_eq!(
+            check_binary(&line, bad.into()).err(),
+            Some(Rejection::Malformed(FrameError::BadMagic))
+        );
+    }
+}

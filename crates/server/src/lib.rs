@@ -1,0 +1,170 @@
+//! linetwin-server: the gateway between a line and its browser viewers.
+//!
+//! It serves the built viewer (static files), the line description
+//! (`/api/line`), health (`/healthz`), and the live stream: viewers connect to
+//! `/ws`, producers (the built-in simulator, or a plant script on
+//! `/ws/ingest`) feed it. The wire protocol is `docs/protocol.md`.
+//!
+//! `main.rs` is only the command line; everything here is usable from tests
+//! with a listener bound on port 0.
+
+mod hub;
+mod ingest;
+mod simulator;
+mod state;
+mod static_files;
+mod viewer;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+use linetwin_core::line::{Line, LineError};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use static_files::cache_control_for;
+
+use crate::state::AppState;
+
+/// Everything [`serve`] needs besides the listener.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The validated line; sensor ids on `/ws/ingest` are checked against it.
+    pub line: Line,
+    /// Folder of the built viewer (`index.html`, wasm, js, assets).
+    pub web_root: PathBuf,
+    /// The built-in simulator, or `None` when data only comes from producers.
+    pub simulator: Option<SimulatorConfig>,
+}
+
+/// How the built-in simulator runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimulatorConfig {
+    pub seed: u64,
+    /// Simulated seconds per wall-clock second; positive and finite.
+    pub speedup: f64,
+    /// Wall time between two rounds of scalar readings.
+    pub readings_interval: Duration,
+    /// Wall time between two rounds of waveform blocks.
+    pub block_interval: Duration,
+}
+
+impl SimulatorConfig {
+    /// Readings once a wall second, as a real plant's slow channels report.
+    pub const DEFAULT_READINGS_INTERVAL: Duration = Duration::from_secs(1);
+
+    pub fn new(seed: u64, speedup: f64, block_interval: Duration) -> Self {
+        SimulatorConfig {
+            seed,
+            speedup,
+            readings_interval: Self::DEFAULT_READINGS_INTERVAL,
+            block_interval,
+        }
+    }
+}
+
+/// Why the server could not start. The messages are meant for the operator
+/// who typed the command, so each one says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot read line file {path}: {error}")]
+    ReadLine {
+        path: String,
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Line(#[from] LineError),
+    #[error(
+        "cannot listen on {addr}: address already in use; choose another with --port or LINETWIN_PORT"
+    )]
+    AddressInUse { addr: String },
+    #[error("cannot listen on {addr}: {error}")]
+    Listen {
+        addr: String,
+        error: std::io::Error,
+    },
+}
+
+/// Reads and validates a line description; errors name the file.
+pub fn load_line(path: &Path) -> Result<Line, StartError> {
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| StartError::ReadLine {
+        path: label.clone(),
+        error,
+    })?;
+    Ok(Line::from_json(&label, &text)?)
+}
+
+/// Binds the listening socket, turning the usual failures into advice.
+pub async fn bind(host: &str, port: u16) -> Result<TcpListener, StartError> {
+    let addr = display_addr(host, port);
+    TcpListener::bind((host, port))
+        .await
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::AddrInUse => StartError::AddressInUse { addr },
+            _ => StartError::Listen { addr, error },
+        })
+}
+
+/// `host:port`, with an IPv6 literal in brackets as in a URL.
+fn display_addr(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// The one line printed on stdout at start; `cargo xtask run` and the
+/// end-to-end test read the URL from it when port 0 was asked for.
+pub fn listening_line(addr: SocketAddr) -> String {
+    format!("linetwin-server listening on http://{addr}/")
+}
+
+/// Serves until `shutdown` completes, then closes every WebSocket with
+/// "going away" so viewers reconnect to the next instance, and returns.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    static_files::warn_if_viewer_missing(&config.web_root).await;
+    let (state, stop_sockets) = AppState::new(&config);
+    // Dropping the guard (also when this future is dropped) stops the simulator.
+    let _simulator = config
+        .simulator
+        .map(|sim| simulator::spawn(state.clone(), sim));
+    let app = router(state.clone(), &config.web_root);
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        // Tell WebSocket tasks too: hyper's graceful shutdown no longer
+        // tracks a connection once it has been upgraded.
+        let _ = stop_sockets.send(true);
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server failed")?;
+    state.wait_for_sockets_to_close(SOCKET_CLOSE_GRACE).await;
+    Ok(())
+}
+
+/// Long enough for close frames to go out, short enough for a quick restart.
+const SOCKET_CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+fn router(state: AppState, web_root: &Path) -> Router {
+    Router::new()
+        .route("/healthz", get(state::healthz))
+        .route("/api/line", get(state::line_description))
+        .route("/ws", get(viewer::upgrade))
+        .route("/ws/ingest", get(ingest::upgrade))
+        .merge(static_files::router(web_root))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

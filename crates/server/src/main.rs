@@ -1,0 +1,137 @@
+//! `linetwin-server`: the command line around [`linetwin_server::serve`].
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use linetwin_server::{Config, SimulatorConfig};
+use tracing_subscriber::EnvFilter;
+
+/// Serves the linetwin viewer, the line description and the live data stream.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Address to listen on (0.0.0.0 to be reachable from other machines).
+    #[arg(long, env = "LINETWIN_BIND", default_value = "127.0.0.1")]
+    bind: String,
+    /// TCP port; 0 picks a free one (the URL is printed on stdout).
+    #[arg(long, env = "LINETWIN_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Line description (JSON, see docs/line-format.md).
+    #[arg(long, env = "LINETWIN_LINE", default_value = "assets/lines/demo.json")]
+    line: PathBuf,
+    /// Folder of the built viewer.
+    #[arg(long, env = "LINETWIN_WEB_ROOT", default_value = "target/dist")]
+    web_root: PathBuf,
+    /// Seed of the built-in simulator: same seed, same signals.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Simulated seconds per wall-clock second.
+    #[arg(long, default_value = "1.0", value_parser = positive_number)]
+    speedup: f64,
+    /// Wall-clock seconds between two rounds of waveform blocks.
+    #[arg(long, default_value = "2.0", value_parser = positive_duration)]
+    block_interval: Duration,
+    /// No built-in simulator: data only comes from producers on /ws/ingest.
+    #[arg(long)]
+    no_simulator: bool,
+}
+
+fn positive_number(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        Ok(_) => Err("must be a positive, finite number".into()),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    let seconds = positive_number(text)?;
+    Duration::try_from_secs_f64(seconds).map_err(|err| err.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&anyhow::Error::new(err).context("cannot start the async runtime")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&err),
+    }
+}
+
+fn fail(err: &anyhow::Error) -> ExitCode {
+    eprintln!("linetwin-server: error: {err:#}");
+    ExitCode::FAILURE
+}
+
+/// Logs go to stderr, so stdout carries only the "listening" line.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let line = linetwin_server::load_line(&cli.line)?;
+    let simulator = (!cli.no_simulator)
+        .then(|| SimulatorConfig::new(cli.seed, cli.speedup, cli.block_interval));
+    let config = Config {
+        line,
+        web_root: cli.web_root,
+        simulator,
+    };
+    let listener = linetwin_server::bind(&cli.bind, cli.port).await?;
+    let addr = listener.local_addr().context("cannot read the bound address")?;
+    announce(&linetwin_server::listening_line(addr))?;
+    linetwin_server::serve(listener, config, shutdown_signal()).await
+}
+
+/// Prints the URL line and flushes: a reader of a pipe must see it now.
+fn announce(line: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")
+        .and_then(|()| stdout.flush())
+        .context("cannot write to stdout")
+}
+
+/// Completes on Ctrl-C or SIGTERM (what systemd and `docker stop` send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot watch Ctrl-C: {err}");
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate() => {}
+    }
+}
+
+#[cfg(unix)]
+async fn terminate() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut sigterm) => {
+            sigterm.recv().await;
+        }
+        Err(err) => {
+            tracing::warn!("cannot watch SIGTERM: {err}");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending::<()>().await;
+}

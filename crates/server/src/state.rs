@@ -1,0 +1,166 @@
+//! State shared by every request, and the two small JSON endpoints.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::header;
+use linetwin_core::line::Line;
+use linetwin_core::protocol::{Clock, TextMessage};
+use tokio::sync::{broadcast, watch};
+
+use crate::Config;
+use crate::hub::{CHANNEL_CAPACITY, Frame};
+
+#[derive(Clone)]
+pub(crate) struct AppState(Arc<Shared>);
+
+pub(crate) struct Shared {
+    pub(crate) line: Line,
+    /// `/api/line`, serialised once: the line never changes while serving.
+    line_json: Bytes,
+    clock: Clock,
+    time_scale: f64,
+    simulator: bool,
+    frames: broadcast::Sender<Frame>,
+    viewers: AtomicUsize,
+    producers: AtomicUsize,
+    accepted: AtomicU64,
+    rejected: AtomicU64,
+    started: Instant,
+    stop: watch::Receiver<bool>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// The state, and the sender that tells WebSocket tasks to close.
+    pub(crate) fn new(config: &Config) -> (Self, watch::Sender<bool>) {
+        let (frames, _) = broadcast::channel(CHANNEL_CAPACITY);
+        let (stop_sender, stop) = watch::channel(false);
+        // Producers on a real plant stamp Unix time; the simulator its own clock.
+        let (clock, time_scale) = match &config.simulator {
+            Some(sim) => (Clock::Simulated, sim.speedup),
+            None => (Clock::Unix, 1.0),
+        };
+        let line_json = serde_json::to_vec(&config.line).unwrap_or_default().into();
+        let shared = Shared {
+            line: config.line.clone(),
+            line_json,
+            clock,
+            time_scale,
+            simulator: config.simulator.is_some(),
+            frames,
+            viewers: AtomicUsize::new(0),
+            producers: AtomicUsize::new(0),
+            accepted: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            started: Instant::now(),
+            stop,
+        };
+        (AppState(Arc::new(shared)), stop_sender)
+    }
+
+    pub(crate) fn hello(&self) -> TextMessage {
+        TextMessage::hello(&self.line.id, self.clock, self.time_scale)
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Frame> {
+        self.frames.subscribe()
+    }
+
+    pub(crate) fn broadcast(&self, frame: Frame) {
+        // An error only means nobody is watching right now: nothing to do.
+        let _ = self.frames.send(frame);
+    }
+
+    pub(crate) fn has_viewers(&self) -> bool {
+        self.frames.receiver_count() > 0
+    }
+
+    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.stop.clone()
+    }
+
+    pub(crate) fn viewer_connected(&self) -> ConnectionGuard {
+        ConnectionGuard::new(self.clone(), |s| &s.viewers)
+    }
+
+    pub(crate) fn producer_connected(&self) -> ConnectionGuard {
+        ConnectionGuard::new(self.clone(), |s| &s.producers)
+    }
+
+    pub(crate) fn count_accepted(&self) {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_rejected(&self) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) async fn wait_for_sockets_to_close(&self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        while self.open_sockets() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn open_sockets(&self) -> usize {
+        self.viewers.load(Ordering::Relaxed) + self.producers.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts an open WebSocket for as long as it lives, however its task ends.
+pub(crate) struct ConnectionGuard {
+    state: AppState,
+    counter: fn(&Shared) -> &AtomicUsize,
+}
+
+impl ConnectionGuard {
+    fn new(state: AppState, counter: fn(&Shared) -> &AtomicUsize) -> Self {
+        counter(&state).fetch_add(1, Ordering::Relaxed);
+        ConnectionGuard { state, counter }
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        (self.counter)(&self.state).fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+pub(crate) async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "line_id": state.line.id,
+        "clients": state.viewers.load(Ordering::Relaxed),
+        "producers": state.producers.load(Ordering::Relaxed),
+        "uptime_s": state.started.elapsed().as_secs_f64(),
+        "simulator": state.simulator,
+        "ingest": {
+            "accepted": state.accepted.load(Ordering::Relaxed),
+            "rejected": state.rejected.load(Ordering::Relaxed),
+        },
+    }))
+}
+
+pub(crate) async fn line_description(State(state): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            // An engineer who edits the line and restarts must see the edit.
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        state.line_json.clone(),
+    )
+        .into_response()
+}

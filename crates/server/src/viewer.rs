@@ -1,0 +1,72 @@
+//! `/ws`: one task per viewer, forwarding the broadcast stream.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::hub::{self, SocketGone};
+use crate::state::AppState;
+
+/// A kiosk whose network died sends nothing; pinging makes its silence visible.
+const PING_INTERVAL: Duration = Duration::from_secs(20);
+/// Three missed pongs: the viewer is gone, free its slot.
+const SILENCE_LIMIT: Duration = Duration::from_secs(60);
+/// Viewers only send close frames and pongs; anything big is abuse.
+const MAX_VIEWER_MESSAGE: usize = 64 * 1024;
+
+pub(crate) async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    ws.max_message_size(MAX_VIEWER_MESSAGE)
+        .max_frame_size(MAX_VIEWER_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            let _ = run(socket, state).await;
+        })
+}
+
+async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
+    let _counted = state.viewer_connected();
+    // Subscribe before the hello so no frame falls between the two.
+    let mut frames = state.subscribe();
+    let mut stop = state.stop_signal();
+    hub::send(&mut socket, hub::text_message(&state.hello())).await?;
+    tracing::debug!("viewer connected");
+
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    loop {
+        let outgoing = tokio::select! {
+            frame = frames.recv() => match frame {
+                Ok(frame) => frame.into_message(),
+                Err(RecvError::Lagged(n)) => {
+                    hub::warning(format!("{n} frames dropped: connection too slow"))
+                }
+                Err(RecvError::Closed) => return Ok(()),
+            },
+            incoming = socket.recv() => match incoming {
+                // The library answers a close frame itself; we only stop.
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
+                // Pongs and anything else: proof of life, otherwise ignored.
+                Some(Ok(_)) => {
+                    last_heard = Instant::now();
+                    continue;
+                }
+            },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > SILENCE_LIMIT {
+                    tracing::info!("viewer silent for {SILENCE_LIMIT:?}, dropping it");
+                    return Ok(());
+                }
+                Message::Ping(Bytes::new())
+            },
+            _ = stop.wait_for(|stopping| *stopping) => {
+                return hub::send(&mut socket, hub::going_away()).await;
+            },
+        };
+        hub::send(&mut socket, outgoing).await?;
+    }
+}

@@ -1,0 +1,207 @@
+//! Orbit / pan / zoom camera for mouse and touch.
+//!
+//! Mouse: left drag orbits, right or middle drag pans, wheel zooms.
+//! Touch: one finger orbits, two fingers pinch to zoom and drag to pan.
+
+use bevy::core_pipeline::tonemapping::Tonemapping;
+use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
+use bevy::prelude::*;
+
+use crate::scene::LineBounds;
+use crate::selection::PointerGuard;
+
+/// Where the camera looks from, as angles around a focus point.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct OrbitCamera {
+    pub focus: Vec3,
+    /// Radians around the vertical axis.
+    pub yaw: f32,
+    /// Radians above the horizon, kept between a grazing and a top-down view.
+    pub pitch: f32,
+    pub distance: f32,
+}
+
+const MIN_PITCH: f32 = 0.08;
+const MAX_PITCH: f32 = 1.5;
+const MIN_DISTANCE: f32 = 2.0;
+const MAX_DISTANCE: f32 = 150.0;
+/// Pointer travel, in logical pixels, beyond which a press is a drag, not a click.
+const DRAG_THRESHOLD_PX: f32 = 6.0;
+
+impl Default for OrbitCamera {
+    fn default() -> Self {
+        OrbitCamera { focus: Vec3::ZERO, yaw: -0.6, pitch: 0.55, distance: 30.0 }
+    }
+}
+
+impl OrbitCamera {
+    /// Framing that shows the whole line.
+    pub fn framing(bounds: &LineBounds) -> Self {
+        OrbitCamera { focus: bounds.centre().with_y(0.5), distance: (bounds.radius() * 1.7).clamp(MIN_DISTANCE, MAX_DISTANCE), ..default() }
+    }
+
+    pub fn transform(&self) -> Transform {
+        let offset = Vec3::new(self.pitch.cos() * self.yaw.sin(), self.pitch.sin(), self.pitch.cos() * self.yaw.cos()) * self.distance;
+        Transform::from_translation(self.focus + offset).looking_at(self.focus, Vec3::Y)
+    }
+
+    /// Orbit by a pointer movement in pixels.
+    pub fn orbit(&mut self, delta_px: Vec2) {
+        self.yaw -= delta_px.x * 0.008;
+        self.pitch = (self.pitch + delta_px.y * 0.006).clamp(MIN_PITCH, MAX_PITCH);
+    }
+
+    /// Pan so that the floor under the pointer follows it.
+    pub fn pan(&mut self, delta_px: Vec2) {
+        let right = Vec3::new(self.yaw.cos(), 0.0, -self.yaw.sin());
+        let forward = Vec3::new(-self.yaw.sin(), 0.0, -self.yaw.cos());
+        let scale = self.distance * 0.0015;
+        self.focus += (-right * delta_px.x + forward * delta_px.y) * scale;
+    }
+
+    /// Zoom by wheel notches (positive: closer), proportionally to distance.
+    pub fn zoom(&mut self, notches: f32) {
+        self.distance = (self.distance * 0.88f32.powf(notches)).clamp(MIN_DISTANCE, MAX_DISTANCE);
+    }
+}
+
+pub struct OrbitCameraPlugin;
+
+impl Plugin for OrbitCameraPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Startup, spawn_camera)
+            .add_systems(Update, (frame_line.run_if(resource_added::<LineBounds>), drive_camera, apply_orbit).chain());
+    }
+}
+
+fn spawn_camera(mut commands: Commands) {
+    let orbit = OrbitCamera::default();
+    commands.spawn((
+        Camera3d::default(),
+        // The default tonemapper needs lookup tables we do not ship.
+        Tonemapping::AcesFitted,
+        orbit.transform(),
+        orbit,
+    ));
+}
+
+fn frame_line(bounds: Res<LineBounds>, mut cameras: Query<&mut OrbitCamera>) {
+    for mut camera in &mut cameras {
+        *camera = OrbitCamera::framing(&bounds);
+    }
+}
+
+#[derive(Default)]
+struct DragTracker {
+    travelled: f32,
+    last_pinch: Option<f32>,
+}
+
+fn drive_camera(
+    buttons: Res<ButtonInput<MouseButton>>,
+    motion: Res<AccumulatedMouseMotion>,
+    scroll: Res<AccumulatedMouseScroll>,
+    touches: Res<Touches>,
+    mut guard: ResMut<PointerGuard>,
+    mut cameras: Query<&mut OrbitCamera>,
+    mut drag: Local<DragTracker>,
+) {
+    let Ok(mut camera) = cameras.single_mut() else { return };
+    let any_pressed = buttons.any_pressed([MouseButton::Left, MouseButton::Right, MouseButton::Middle]) || touches.iter().next().is_some();
+    if buttons.any_just_pressed([MouseButton::Left, MouseButton::Right, MouseButton::Middle]) || touches.any_just_pressed() {
+        drag.travelled = 0.0;
+        guard.dragged = false;
+    }
+    // A press that started over a panel belongs to the panel.
+    if guard.over_ui && !guard.dragged {
+        return;
+    }
+    if buttons.pressed(MouseButton::Left) {
+        camera.orbit(motion.delta);
+    } else if buttons.any_pressed([MouseButton::Right, MouseButton::Middle]) {
+        camera.pan(motion.delta);
+    }
+    if any_pressed {
+        drag.travelled += motion.delta.length();
+    }
+    let notches = match scroll.unit {
+        MouseScrollUnit::Line => scroll.delta.y,
+        MouseScrollUnit::Pixel => scroll.delta.y / 100.0,
+    };
+    if notches != 0.0 {
+        camera.zoom(notches);
+    }
+
+    let fingers: Vec<_> = touches.iter().collect();
+    match fingers.as_slice() {
+        [one] => {
+            camera.orbit(one.delta());
+            drag.travelled += one.delta().length();
+            drag.last_pinch = None;
+        }
+        [a, b, ..] => {
+            let spread = a.position().distance(b.position());
+            if let Some(previous) = drag.last_pinch.filter(|p| *p > 1.0) {
+                camera.zoom((spread / previous).ln() / 0.128);
+            }
+            camera.pan((a.delta() + b.delta()) / 2.0);
+            drag.last_pinch = Some(spread);
+            drag.travelled += DRAG_THRESHOLD_PX;
+        }
+        [] => drag.last_pinch = None,
+    }
+    if drag.travelled > DRAG_THRESHOLD_PX {
+        guard.dragged = true;
+    }
+}
+
+fn apply_orbit(mut cameras: Query<(&OrbitCamera, &mut Transform), Changed<OrbitCamera>>) {
+    for (orbit, mut transform) in &mut cameras {
+        *transform = orbit.transform();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camera_looks_at_its_focus_from_its_distance() {
+        let orbit = OrbitCamera { focus: Vec3::new(3.0, 0.5, -2.0), yaw: 0.3, pitch: 0.7, distance: 12.0 };
+        let t = orbit.transform();
+        assert!((t.translation.distance(orbit.focus) - 12.0).abs() < 1e-4);
+        let towards_focus = (orbit.focus - t.translation).normalize();
+        assert!(t.forward().dot(towards_focus) > 0.9999);
+        assert!(t.translation.y > orbit.focus.y, "looks down on the line");
+    }
+
+    #[test]
+    fn pitch_and_distance_stay_in_range() {
+        let mut orbit = OrbitCamera::default();
+        orbit.orbit(Vec2::new(0.0, 10_000.0));
+        assert_eq!(orbit.pitch, MAX_PITCH);
+        orbit.orbit(Vec2::new(0.0, -10_000.0));
+        assert_eq!(orbit.pitch, MIN_PITCH);
+        orbit.zoom(1000.0);
+        assert_eq!(orbit.distance, MIN_DISTANCE);
+        orbit.zoom(-1000.0);
+        assert_eq!(orbit.distance, MAX_DISTANCE);
+    }
+
+    #[test]
+    fn panning_moves_the_focus_on_the_floor_only() {
+        let mut orbit = OrbitCamera::default();
+        let before = orbit.focus;
+        orbit.pan(Vec2::new(50.0, -20.0));
+        assert_ne!(orbit.focus, before);
+        assert_eq!(orbit.focus.y, before.y);
+    }
+
+    #[test]
+    fn framing_keeps_the_whole_line_in_view() {
+        let bounds = LineBounds { min: Vec3::new(-17.0, 0.0, -6.0), max: Vec3::new(17.0, 3.0, 5.0) };
+        let orbit = OrbitCamera::framing(&bounds);
+        assert!(orbit.distance > bounds.radius());
+        assert!((orbit.focus.x - bounds.centre().x).abs() < 1e-4);
+    }
+}

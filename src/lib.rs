@@ -1,0 +1,61 @@
+//! The linetwin viewer: a Bevy app that shows a line in 3D, coloured by the
+//! health the browser computes from the live stream.
+//!
+//! One plugin per concern (see ARCHITECTURE.md for the data flow):
+//! [`line_source`] loads the description, [`stream`] receives frames,
+//! [`health`] turns them into zones, [`scene`] builds and colours the 3D
+//! model, [`camera`] orbits it, [`selection`] picks components, [`ui`] draws
+//! the panels and [`web_api`] exposes state to the embedding page.
+
+pub mod camera;
+pub mod health;
+pub mod line_source;
+pub mod scene;
+pub mod selection;
+pub mod shapes;
+pub mod stream;
+pub mod ui;
+pub mod web_api;
+
+use bevy::prelude::*;
+
+/// Everything except rendering back-ends and windowing: what tests can run headless.
+pub struct TwinLogicPlugins;
+
+impl PluginGroup for TwinLogicPlugins {
+    fn build(self) -> bevy::app::PluginGroupBuilder {
+        bevy::app::PluginGroupBuilder::start::<Self>()
+            .add(line_source::LineSourcePlugin)
+            .add(stream::StreamPlugin)
+            .add(health::HealthPlugin)
+            .add(scene::ScenePlugin)
+            .add(selection::SelectionPlugin)
+    }
+}
+
+/// Runs the viewer in the browser page that loaded it.
+pub fn run() {
+    use bevy::asset::AssetMetaCheck;
+
+    App::new()
+        .add_plugins(
+            DefaultPlugins
+                .set(WindowPlugin {
+                    primary_window: Some(Window {
+                        title: "linetwin".into(),
+                        canvas: Some("#linetwin-canvas".into()),
+                        fit_canvas_to_parent: true,
+                        // Let the browser keep F5, Ctrl+R and text selection in panels.
+                        prevent_default_event_handling: false,
+                        ..default()
+                    }),
+                    ..default()
+                })
+                // The server has no .meta files; asking for them costs a 404 per asset.
+                .set(AssetPlugin { meta_check: AssetMetaCheck::Never, ..default() }),
+        )
+        .add_plugins((MeshPickingPlugin, bevy_egui::EguiPlugin::default()))
+        .add_plugins(TwinLogicPlugins)
+        .add_plugins((camera::OrbitCameraPlugin, ui::UiPlugin, web_api::WebApiPlugin))
+        .run();
+}

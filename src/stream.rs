@@ -1,0 +1,256 @@
+//! The live stream from the gateway: connection state, frame decoding and
+//! counting. The WebSocket itself lives in a browser task (it is not `Send`);
+//! it hands raw frames over a channel, and the systems here turn them into
+//! messages for the rest of the app. Malformed frames are counted and dropped.
+
+use std::time::Duration;
+
+use bevy::prelude::*;
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use linetwin_core::protocol::{FrameError, Reading, TextMessage, WaveformBlock};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionState {
+    /// Opening a connection; `attempt` 0 is the first.
+    Connecting { attempt: u32 },
+    /// The gateway said hello.
+    Connected { line_id: String, time_scale: f64 },
+    /// Lost; the next attempt starts after `retry_in`.
+    Reconnecting { attempt: u32, retry_in: Duration, reason: String },
+}
+
+impl ConnectionState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ConnectionState::Connecting { .. } => "connecting",
+            ConnectionState::Connected { .. } => "connected",
+            ConnectionState::Reconnecting { .. } => "reconnecting",
+        }
+    }
+}
+
+/// What the socket task hands to the app.
+#[derive(Debug)]
+pub enum Inbound {
+    State(ConnectionState),
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+/// Receiving end of the socket task's channel.
+#[derive(Resource)]
+pub struct Inbox(UnboundedReceiver<Inbound>);
+
+impl Inbox {
+    /// A connected inbox; the sender goes to whatever produces frames.
+    pub fn channel() -> (UnboundedSender<Inbound>, Inbox) {
+        let (tx, rx) = unbounded();
+        (tx, Inbox(rx))
+    }
+}
+
+#[derive(Resource, Debug, Clone, PartialEq)]
+pub struct Connection(pub ConnectionState);
+
+impl Default for Connection {
+    fn default() -> Self {
+        Connection(ConnectionState::Connecting { attempt: 0 })
+    }
+}
+
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub struct StreamStats {
+    pub frames_received: u64,
+    pub frames_rejected: u64,
+    pub readings: u64,
+    pub waveforms: u64,
+    pub last_rejection: Option<String>,
+}
+
+#[derive(Message, Debug, Clone)]
+pub struct ReadingsReceived {
+    pub t: f64,
+    pub values: Vec<Reading>,
+}
+
+#[derive(Message, Debug, Clone)]
+pub struct WaveformReceived(pub WaveformBlock);
+
+/// A notice from the gateway, for the user.
+#[derive(Message, Debug, Clone)]
+pub struct GatewayNotice(pub String);
+
+pub struct StreamPlugin;
+
+impl Plugin for StreamPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Connection>()
+            .init_resource::<StreamStats>()
+            .add_message::<ReadingsReceived>()
+            .add_message::<WaveformReceived>()
+            .add_message::<GatewayNotice>()
+            .add_systems(PreUpdate, drain_inbox);
+        #[cfg(target_arch = "wasm32")]
+        app.add_systems(Startup, web::open_socket);
+    }
+}
+
+/// A decoded frame.
+#[derive(Debug)]
+enum Decoded {
+    Text(TextMessage),
+    Waveform(WaveformBlock),
+}
+
+fn decode(frame: Inbound) -> Result<Option<Decoded>, FrameError> {
+    Ok(match frame {
+        Inbound::State(_) => None,
+        Inbound::Text(text) => Some(Decoded::Text(TextMessage::from_json(&text)?)),
+        Inbound::Binary(bytes) => Some(Decoded::Waveform(WaveformBlock::decode(&bytes)?)),
+    })
+}
+
+/// At most this many frames per frame: a burst after a stall must not freeze
+/// rendering; the rest waits in the channel for the next frame.
+const MAX_FRAMES_PER_UPDATE: usize = 256;
+
+fn drain_inbox(
+    inbox: Option<ResMut<Inbox>>,
+    mut connection: ResMut<Connection>,
+    mut stats: ResMut<StreamStats>,
+    mut readings: MessageWriter<ReadingsReceived>,
+    mut waveforms: MessageWriter<WaveformReceived>,
+    mut notices: MessageWriter<GatewayNotice>,
+) {
+    let Some(mut inbox) = inbox else { return };
+    for _ in 0..MAX_FRAMES_PER_UPDATE {
+        let Ok(frame) = inbox.0.try_recv() else { break };
+        if let Inbound::State(state) = frame {
+            connection.0 = state;
+            continue;
+        }
+        stats.frames_received += 1;
+        match decode(frame) {
+            Ok(Some(Decoded::Text(TextMessage::Hello { line_id, time_scale, .. }))) => {
+                connection.0 = ConnectionState::Connected { line_id, time_scale };
+            }
+            Ok(Some(Decoded::Text(TextMessage::Readings { t, values }))) => {
+                stats.readings += values.len() as u64;
+                readings.write(ReadingsReceived { t, values });
+            }
+            Ok(Some(Decoded::Text(TextMessage::Notice { message, .. }))) => {
+                notices.write(GatewayNotice(message));
+            }
+            Ok(Some(Decoded::Waveform(block))) => {
+                stats.waveforms += 1;
+                waveforms.write(WaveformReceived(block));
+            }
+            Ok(None) => {}
+            Err(error) => {
+                stats.frames_rejected += 1;
+                stats.last_rejection = Some(error.to_string());
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod web {
+    use bevy::prelude::*;
+    use futures_channel::mpsc::UnboundedSender;
+    use futures_util::StreamExt;
+    use gloo_net::websocket::{Message, futures::WebSocket};
+    use linetwin_core::backoff::Backoff;
+
+    use super::{ConnectionState, Inbound, Inbox};
+    use crate::line_source::gateway_ws_url;
+
+    pub(super) fn open_socket(mut commands: Commands) {
+        let (tx, inbox) = Inbox::channel();
+        commands.insert_resource(inbox);
+        let page = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+        let url = gateway_ws_url(&page);
+        wasm_bindgen_futures::spawn_local(keep_connected(url, tx));
+    }
+
+    /// Connects, forwards frames, and on any loss waits with backoff and
+    /// tries again, forever: a kiosk must come back by itself.
+    async fn keep_connected(url: String, tx: UnboundedSender<Inbound>) {
+        let backoff = Backoff::default();
+        let mut attempt = 0;
+        loop {
+            let _ = tx.unbounded_send(Inbound::State(ConnectionState::Connecting { attempt }));
+            let reason = match WebSocket::open(&url) {
+                Ok(socket) => {
+                    let (_sink, mut frames) = socket.split();
+                    let mut said_hello = false;
+                    let reason = loop {
+                        match frames.next().await {
+                            Some(Ok(Message::Text(text))) => {
+                                if !said_hello {
+                                    said_hello = true;
+                                    attempt = 0;
+                                }
+                                let _ = tx.unbounded_send(Inbound::Text(text));
+                            }
+                            Some(Ok(Message::Bytes(bytes))) => {
+                                let _ = tx.unbounded_send(Inbound::Binary(bytes));
+                            }
+                            Some(Err(error)) => break error.to_string(),
+                            None => break "connection closed".to_owned(),
+                        }
+                    };
+                    reason
+                }
+                Err(error) => format!("cannot open {url}: {error}"),
+            };
+            let retry_in = backoff.delay(attempt, js_sys::Math::random());
+            warn!("stream lost ({reason}); retrying in {retry_in:?}");
+            let _ = tx.unbounded_send(Inbound::State(ConnectionState::Reconnecting { attempt, retry_in, reason }));
+            gloo_timers::future::sleep(retry_in).await;
+            attempt += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linetwin_core::protocol::Clock;
+
+    fn app_with_inbox() -> (App, UnboundedSender<Inbound>) {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins).add_plugins(StreamPlugin);
+        let (tx, inbox) = Inbox::channel();
+        app.insert_resource(inbox);
+        (app, tx)
+    }
+
+    #[test]
+    fn hello_connects_and_bad_frames_are_counted_not_fatal() {
+        let (mut app, tx) = app_with_inbox();
+        tx.unbounded_send(Inbound::Text(TextMessage::hello("line-7", Clock::Simulated, 4.0).to_json())).unwrap();
+        tx.unbounded_send(Inbound::Text("{\"type\":\"nonsense\"}".into())).unwrap();
+        tx.unbounded_send(Inbound::Binary(vec![1, 2, 3])).unwrap();
+        let block = WaveformBlock { sensor: "S".into(), t_start: 0.0, sample_rate_hz: 100.0, shaft_rpm: None, samples: vec![0.0; 8] };
+        tx.unbounded_send(Inbound::Binary(block.encode())).unwrap();
+        app.update();
+        let stats = app.world().resource::<StreamStats>();
+        assert_eq!((stats.frames_received, stats.frames_rejected, stats.waveforms), (4, 2, 1));
+        assert!(stats.last_rejection.as_deref().unwrap_or_default().contains("shorter"));
+        match &app.world().resource::<Connection>().0 {
+            ConnectionState::Connected { line_id, time_scale } => assert_eq!((line_id.as_str(), *time_scale), ("line-7", 4.0)),
+            other => panic!("not connected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn state_changes_pass_through_without_counting_as_frames() {
+        let (mut app, tx) = app_with_inbox();
+        let state = ConnectionState::Reconnecting { attempt: 2, retry_in: Duration::from_secs(2), reason: "closed".into() };
+        tx.unbounded_send(Inbound::State(state.clone())).unwrap();
+        app.update();
+        assert_eq!(app.world().resource::<Connection>().0, state);
+        assert_eq!(app.world().resource::<StreamStats>().frames_received, 0);
+    }
+}

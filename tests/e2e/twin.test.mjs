@@ -1,0 +1,155 @@
+// End-to-end: a real gateway (built-in simulator, sped up), the real viewer
+// bundle, Debian's headless Chromium. Run by `cargo xtask test`, which builds
+// both and passes their paths in the environment.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
+
+const SERVER_BIN = required('LINETWIN_SERVER_BIN');
+const WEB_ROOT = required('LINETWIN_WEB_ROOT');
+const SCREENSHOT = process.env.LINETWIN_SCREENSHOT || 'e2e-screenshot.png';
+const REPORT = process.env.LINETWIN_REPORT;
+// Simulated seconds per wall second: the scripted fault (20 s onset, 240 s
+// ramp) then unfolds in about a minute, slow enough to see it start healthy.
+const SPEEDUP = 4;
+const ZONE_ORDER = ['none', 'stale', 'A', 'B', 'C', 'D'];
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through \`cargo xtask test\``);
+  return value;
+}
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(SERVER_BIN, [
+      '--port', '0', '--web-root', WEB_ROOT, '--speedup', String(SPEEDUP), '--block-interval', '1', '--seed', '7',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${stderr}`)));
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const match = stdout.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve({ child, url: match[1].endsWith('/') ? match[1] : match[1] + '/' });
+    });
+    setTimeout(() => reject(new Error(`server did not start within 30 s:\n${stderr}`)), 30000).unref();
+  });
+}
+
+async function waitFor(page, description, predicate, timeoutMs, arg) {
+  try {
+    return await page.waitForFunction(predicate, arg, { timeout: timeoutMs, polling: 250 });
+  } catch (error) {
+    const state = await page.evaluate(() => window.linetwin && window.linetwin.state()).catch(() => null);
+    throw new Error(`timed out waiting for ${description}; state: ${JSON.stringify(state)}`, { cause: error });
+  }
+}
+
+const state = (page) => page.evaluate(() => window.linetwin.state());
+
+describe('linetwin in headless Chromium', () => {
+  let server;
+  let browser;
+  let page;
+  let faultedAsset;
+  const report = {};
+  const consoleErrors = [];
+
+  before(async () => {
+    server = await startServer();
+    const line = await (await fetch(server.url + 'api/line')).json();
+    const faultedSensor = line.simulation.faults[0].sensor;
+    faultedAsset = line.assets.find((a) => a.sensors.some((s) => s.id === faultedSensor)).id;
+
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+    page.on('pageerror', (error) => consoleErrors.push(String(error)));
+    // Collect the page's CustomEvents from the very start.
+    await page.addInitScript(() => {
+      window.__events = [];
+      for (const name of ['linetwin:selection', 'linetwin:zone']) {
+        window.addEventListener(name, (e) => window.__events.push({ name, detail: e.detail }));
+      }
+    });
+    const loadStarted = Date.now();
+    await page.goto(server.url);
+    // SwiftShader renders a few frames per second and the module is large.
+    await waitFor(page, 'the first frame with the line', () => window.linetwin && window.linetwin.state().first_frame_ms, 240000);
+    report.wall_ms_to_first_frame = Date.now() - loadStarted;
+    report.first_frame_ms = (await state(page)).first_frame_ms;
+  });
+
+  after(async () => {
+    if (page) await page.screenshot({ path: SCREENSHOT }).catch(() => {});
+    await browser?.close();
+    server?.child.kill('SIGTERM');
+    if (REPORT) {
+      mkdirSync(dirname(REPORT), { recursive: true });
+      writeFileSync(REPORT, JSON.stringify({ ...report, console_errors: consoleErrors }, null, 2));
+    }
+  });
+
+  test('the canvas shows a rendered scene, not a blank page', async () => {
+    const png = PNG.sync.read(await page.locator('#linetwin-canvas').screenshot());
+    const colours = new Set();
+    let sum = 0;
+    let sumSq = 0;
+    for (let i = 0; i < png.data.length; i += 4 * 7) {
+      const [r, g, b] = [png.data[i], png.data[i + 1], png.data[i + 2]];
+      colours.add((r << 16) | (g << 8) | b);
+      const luma = 0.299 * r + 0.587 * g + 0.114 * b;
+      sum += luma;
+      sumSq += luma * luma;
+    }
+    const n = png.data.length / (4 * 7);
+    const spread = Math.sqrt(sumSq / n - (sum / n) ** 2);
+    report.distinct_colours = colours.size;
+    assert.ok(colours.size > 200, `only ${colours.size} distinct colours: the canvas looks blank`);
+    assert.ok(spread > 10, `luminance spread ${spread.toFixed(1)} is too flat for a 3D scene`);
+  });
+
+  test('the stream connects and readings arrive', async () => {
+    await waitFor(page, 'a connected stream with readings and waveforms',
+      () => { const s = window.linetwin.state(); return s.connection === 'connected' && s.readings > 0 && s.waveforms > 0; }, 60000);
+    const s = await state(page);
+    assert.equal(s.line_id, 'bottling-line-1');
+    assert.equal(s.frames.rejected, 0, 'the gateway sends only valid frames');
+    const zoned = Object.values(s.assets).filter((a) => ['A', 'B', 'C', 'D'].includes(a.zone));
+    assert.ok(zoned.length >= 10, `only ${zoned.length} assets have a zone`);
+  });
+
+  test('a click on a component selects it and tells the page', async () => {
+    const target = await waitFor(page, `a clickable ${faultedAsset} on screen`,
+      (id) => { const a = window.linetwin.state().assets[id]; return a && a.clickable && a.screen; }, 30000, faultedAsset);
+    const [x, y] = await target.jsonValue();
+    await page.mouse.click(x, y);
+    await waitFor(page, `${faultedAsset} selected`, (id) => window.linetwin.state().selection === id, 30000, faultedAsset);
+    const events = await page.evaluate(() => window.__events.filter((e) => e.name === 'linetwin:selection'));
+    assert.deepEqual(events.at(-1).detail, { asset: faultedAsset });
+  });
+
+  test('the faulted asset visibly degrades', async () => {
+    const first = (await state(page)).assets[faultedAsset].zone;
+    report.first_zone_seen = first;
+    await waitFor(page, `${faultedAsset} to reach zone C or D`,
+      (id) => ['C', 'D'].includes(window.linetwin.state().assets[id].zone), 150000, faultedAsset);
+    const zoneEvents = await page.evaluate((id) => window.__events.filter((e) => e.name === 'linetwin:zone' && e.detail.asset === id).map((e) => e.detail.zone), faultedAsset);
+    report.zone_history = zoneEvents;
+    const ranks = zoneEvents.map((z) => ZONE_ORDER.indexOf(z));
+    assert.ok(ranks.length >= 2, `expected a zone history, got ${JSON.stringify(zoneEvents)}`);
+    assert.ok(Math.max(...ranks) > ranks.find((r) => r >= 2), `the zone never worsened: ${JSON.stringify(zoneEvents)}`);
+    const healthyNeighbour = Object.entries((await state(page)).assets).find(([id, a]) => id !== faultedAsset && ['A', 'B'].includes(a.zone));
+    assert.ok(healthyNeighbour, 'the other assets stay healthy');
+  });
+});

@@ -1,0 +1,166 @@
+//! The viewer's logic without a GPU: the scene is built from a description,
+//! colours follow the frames that arrive, silence turns assets grey, and the
+//! selection is marked. Frames go in through the same channel the browser's
+//! WebSocket task uses.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use futures_channel::mpsc::UnboundedSender;
+use linetwin::TwinLogicPlugins;
+use linetwin::health::{HealthStatus, LineHealth};
+use linetwin::line_source::LineDescription;
+use linetwin::scene::{HealthPaint, SelectionMarker, TwinAsset};
+use linetwin::selection::Selection;
+use linetwin::stream::{Inbound, Inbox, StreamStats};
+use linetwin_core::iso::Zone;
+use linetwin_core::line::Line;
+use linetwin_core::protocol::{Clock, TextMessage};
+use linetwin_core::sim::Simulator;
+
+fn demo_line() -> Line {
+    Line::from_json("demo.json", include_str!("../assets/lines/demo.json")).expect("demo line")
+}
+
+struct Harness {
+    app: App,
+    frames: UnboundedSender<Inbound>,
+    line: Line,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, AssetPlugin::default()))
+            .init_asset::<Mesh>()
+            .init_asset::<StandardMaterial>()
+            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(100)))
+            .add_plugins(TwinLogicPlugins);
+        let (frames, inbox) = Inbox::channel();
+        app.insert_resource(inbox);
+        let line = demo_line();
+        app.insert_resource(LineDescription(Arc::new(line.clone())));
+        app.update();
+        app.update();
+        frames.send_hello();
+        Harness { app, frames, line }
+    }
+
+    fn colour_of(&mut self, asset_id: &str) -> Color {
+        let world = self.app.world_mut();
+        let handle = world
+            .query::<(&TwinAsset, &HealthPaint)>()
+            .iter(world)
+            .find(|(asset, _)| asset.id == asset_id)
+            .map(|(_, paint)| paint.0.clone())
+            .expect("asset is in the scene");
+        world.resource::<Assets<StandardMaterial>>().get(&handle).expect("material exists").base_color
+    }
+
+    fn status_of(&self, asset_id: &str) -> HealthStatus {
+        self.app.world().resource::<LineHealth>().assets[asset_id].status
+    }
+
+    fn send_waveform(&self, sensor: &str, sim: &Simulator, t: f64) {
+        let block = sim.waveform(sensor, t).expect("vibration sensor");
+        self.frames.unbounded_send(Inbound::Binary(block.encode())).expect("channel open");
+    }
+}
+
+trait SendHello {
+    fn send_hello(&self);
+}
+
+impl SendHello for UnboundedSender<Inbound> {
+    fn send_hello(&self) {
+        let hello = TextMessage::hello("bottling-line-1", Clock::Simulated, 1.0).to_json();
+        self.unbounded_send(Inbound::Text(hello)).expect("channel open");
+    }
+}
+
+#[test]
+fn scene_is_built_from_the_description() {
+    let mut h = Harness::new();
+    let world = h.app.world_mut();
+    let spawned: Vec<(String, usize)> = world
+        .query::<(&TwinAsset, &Children)>()
+        .iter(world)
+        .map(|(asset, children)| (asset.id.clone(), children.len()))
+        .collect();
+    assert_eq!(spawned.len(), h.line.assets.len());
+    for asset in &h.line.assets {
+        let parts = spawned.iter().find(|(id, _)| *id == asset.id).map(|(_, n)| *n);
+        assert!(parts.is_some_and(|n| n >= 4), "{} has {parts:?} parts", asset.id);
+    }
+    // Nothing has reported yet: everything is grey.
+    assert_eq!(h.colour_of("P1"), HealthStatus::NoData.colour());
+}
+
+#[test]
+fn colour_follows_the_readings() {
+    let mut h = Harness::new();
+    let sim = Simulator::new(&h.line, 3);
+    let fault = h.line.simulation.faults[0].clone();
+    h.send_waveform("M1-DE-V", &sim, 0.0);
+    h.send_waveform(&fault.sensor, &sim, fault.onset_s + fault.ramp_s);
+    h.app.update();
+
+    assert_eq!(h.status_of("P1"), HealthStatus::Zone(Zone::D));
+    assert_eq!(h.colour_of("P1"), HealthStatus::Zone(Zone::D).colour());
+    let healthy = h.status_of("M1");
+    assert!(matches!(healthy, HealthStatus::Zone(Zone::A | Zone::B)), "{healthy:?}");
+    assert_eq!(h.colour_of("M1"), healthy.colour());
+    assert_eq!(h.status_of("F1"), HealthStatus::NoData, "no frame for F1 yet");
+    assert_eq!(h.app.world().resource::<StreamStats>().waveforms, 2);
+}
+
+#[test]
+fn silence_turns_assets_grey_and_new_data_brings_colour_back() {
+    let mut h = Harness::new();
+    let sim = Simulator::new(&h.line, 3);
+    h.send_waveform("M1-DE-V", &sim, 0.0);
+    h.app.update();
+    assert!(matches!(h.status_of("M1"), HealthStatus::Zone(_)));
+
+    h.app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs(16)));
+    h.app.update();
+    assert_eq!(h.status_of("M1"), HealthStatus::Stale);
+    assert_eq!(h.colour_of("M1"), HealthStatus::Stale.colour());
+
+    h.app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(100)));
+    h.send_waveform("M1-DE-V", &sim, 30.0);
+    h.app.update();
+    assert!(matches!(h.status_of("M1"), HealthStatus::Zone(_)));
+}
+
+#[test]
+fn malformed_frames_are_dropped_and_the_stream_goes_on() {
+    let mut h = Harness::new();
+    let sim = Simulator::new(&h.line, 3);
+    h.frames.unbounded_send(Inbound::Binary(b"LTW1 garbage".to_vec())).unwrap();
+    h.frames.unbounded_send(Inbound::Text("{not json".into())).unwrap();
+    h.send_waveform("M1-DE-V", &sim, 0.0);
+    h.app.update();
+    let stats = h.app.world().resource::<StreamStats>().clone();
+    assert_eq!(stats.frames_rejected, 2);
+    assert!(matches!(h.status_of("M1"), HealthStatus::Zone(_)));
+}
+
+#[test]
+fn selection_shows_its_marker() {
+    let mut h = Harness::new();
+    h.app.world_mut().resource_mut::<Selection>().0 = Some("CV2".into());
+    h.app.update();
+    let world = h.app.world_mut();
+    let mut visible_under = Vec::new();
+    let markers: Vec<(Entity, Visibility)> =
+        world.query_filtered::<(&ChildOf, &Visibility), With<SelectionMarker>>().iter(world).map(|(p, v)| (p.parent(), *v)).collect();
+    for (parent, visibility) in markers {
+        if visibility == Visibility::Visible {
+            visible_under.push(world.get::<TwinAsset>(parent).map(|a| a.id.clone()));
+        }
+    }
+    assert_eq!(visible_under, vec![Some("CV2".to_owned())]);
+}

@@ -1,0 +1,147 @@
+//! `cargo xtask <command>`: the project's developer commands.
+//!
+//! - `run`   installs what is missing, builds the viewer and starts the gateway.
+//! - `test`  runs every test: Rust unit and integration tests, then the
+//!   end-to-end test in headless Chromium against a real gateway.
+//! - `dist`  builds the optimised viewer bundle (fat LTO).
+//! - `setup` only installs the tools.
+//!
+//! Every command does its own set-up, so each works on a fresh machine.
+
+mod compress;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+fn main() {
+    if let Err(error) = run() {
+        eprintln!("xtask: error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_else(|| "help".to_owned());
+    let rest: Vec<String> = args.collect();
+    let root = project_root()?;
+    std::env::set_current_dir(&root)?;
+    match command.as_str() {
+        "run" => run_twin(&root, &rest),
+        "test" => test_all(&root),
+        "dist" => {
+            tools::ensure_all(&root, false)?;
+            build_viewer(&root, Profile::Dist)
+        }
+        "setup" => tools::ensure_all(&root, true),
+        "help" | "--help" | "-h" => {
+            println!("usage: cargo xtask <run [server flags…] | test | dist | setup>");
+            Ok(())
+        }
+        other => bail!("unknown command `{other}`; try `cargo xtask help`"),
+    }
+}
+
+fn project_root() -> Result<PathBuf> {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().map(Path::to_path_buf).context("xtask has no parent folder")
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Profile {
+    /// Fast to build; used by `run` and the end-to-end test.
+    Web,
+    /// Fat LTO; for shipping.
+    Dist,
+}
+
+/// Runs a command, echoing it, and fails with its name if it fails.
+pub fn step(command: &mut Command) -> Result<()> {
+    let shown = format!("{command:?}").replace('"', "");
+    eprintln!("xtask: $ {shown}");
+    let status = command.status().with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+pub fn dist_dir(root: &Path) -> PathBuf {
+    root.join("target").join("dist")
+}
+
+fn build_viewer(root: &Path, profile: Profile) -> Result<()> {
+    let started = Instant::now();
+    // Trunk runs offline: every crate must already be in the local registry.
+    step(cargo().args(["fetch", "--locked"]))?;
+    let mut trunk = Command::new(tools::trunk_path());
+    trunk.args(["build", "--offline"]);
+    if profile == Profile::Dist {
+        trunk.arg("--release");
+    }
+    trunk.env_remove("RUSTFLAGS");
+    step(&mut trunk)?;
+    let dist = dist_dir(root);
+    let report = compress::precompress(&dist)?;
+    eprintln!(
+        "xtask: viewer built in {:.0} s: wasm {:.1} MB raw, {:.1} MB gzip, {:.1} MB brotli",
+        started.elapsed().as_secs_f64(),
+        report.wasm_raw as f64 / 1e6,
+        report.wasm_gzip as f64 / 1e6,
+        report.wasm_brotli as f64 / 1e6
+    );
+    Ok(())
+}
+
+fn build_server() -> Result<PathBuf> {
+    step(cargo().args(["build", "--locked", "-p", "linetwin-server"]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    let binary = target.join("debug").join("linetwin-server");
+    if !binary.exists() {
+        bail!("the server binary was not found at {}", binary.display());
+    }
+    Ok(binary)
+}
+
+fn run_twin(root: &Path, server_args: &[String]) -> Result<()> {
+    tools::ensure_all(root, false)?;
+    build_viewer(root, Profile::Web)?;
+    let server = build_server()?;
+    eprintln!("xtask: starting the gateway with the built-in demo line (Ctrl-C stops it)");
+    let mut command = Command::new(server);
+    command.arg("--web-root").arg(dist_dir(root)).args(server_args);
+    step(&mut command)
+}
+
+fn test_all(root: &Path) -> Result<()> {
+    let started = Instant::now();
+    tools::ensure_all(root, true)?;
+    step(cargo().args(["test", "--locked", "--workspace"]))?;
+    let rust_done = started.elapsed();
+    build_viewer(root, Profile::Web)?;
+    let server = build_server()?;
+    let e2e = root.join("tests").join("e2e");
+    let mut node = Command::new("node");
+    node.current_dir(&e2e)
+        .args(["--test", "--test-reporter=spec", "--test-reporter-destination=stdout"])
+        .arg("twin.test.mjs")
+        .env("LINETWIN_SERVER_BIN", &server)
+        .env("LINETWIN_WEB_ROOT", dist_dir(root))
+        .env("LINETWIN_SCREENSHOT", root.join("target").join("e2e-screenshot.png"))
+        .env("LINETWIN_REPORT", root.join("target").join("e2e-report.json"));
+    step(&mut node)?;
+    eprintln!(
+        "xtask: all tests passed in {:.0} s (Rust tests done after {:.0} s)",
+        started.elapsed().as_secs_f64(),
+        rust_done.as_secs_f64()
+    );
+    Ok(())
+}
