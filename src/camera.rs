@@ -107,8 +107,8 @@ fn drive_camera(
     mut drag: Local<DragTracker>,
 ) {
     let Ok(mut camera) = cameras.single_mut() else { return };
-    let any_pressed = buttons.any_pressed([MouseButton::Left, MouseButton::Right, MouseButton::Middle]) || touches.iter().next().is_some();
-    if buttons.any_just_pressed([MouseButton::Left, MouseButton::Right, MouseButton::Middle]) || touches.any_just_pressed() {
+    const BUTTONS: [MouseButton; 3] = [MouseButton::Left, MouseButton::Right, MouseButton::Middle];
+    if buttons.any_just_pressed(BUTTONS) || touches.any_just_pressed() {
         drag.travelled = 0.0;
         guard.dragged = false;
     }
@@ -116,12 +116,15 @@ fn drive_camera(
     if guard.over_ui && !guard.dragged {
         return;
     }
-    if buttons.pressed(MouseButton::Left) {
-        camera.orbit(motion.delta);
-    } else if buttons.any_pressed([MouseButton::Right, MouseButton::Middle]) {
-        camera.pan(motion.delta);
-    }
-    if any_pressed {
+    // Motion in the frame of the press brought the pointer to where it was
+    // pressed (a slow frame can hold both); only later motion is a drag.
+    let held = buttons.any_pressed(BUTTONS) && !buttons.any_just_pressed(BUTTONS);
+    if held {
+        if buttons.pressed(MouseButton::Left) {
+            camera.orbit(motion.delta);
+        } else {
+            camera.pan(motion.delta);
+        }
         drag.travelled += motion.delta.length();
     }
     let notches = match scroll.unit {

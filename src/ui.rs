@@ -147,7 +147,7 @@ fn status_bar(ui: &mut egui::Ui, line: Option<&Line>, connection: &ConnectionSta
             ConnectionState::Connecting { attempt } => (egui::Color32::from_rgb(230, 190, 60), format!("connecting (attempt {})…", attempt + 1)),
             ConnectionState::Reconnecting { retry_in, reason, .. } => (egui::Color32::from_rgb(220, 80, 60), format!("disconnected: {reason}; retrying in {:.0} s", retry_in.as_secs_f32().ceil())),
         };
-        ui.colored_label(colour, "●");
+        ui.colored_label(colour, "■");
         ui.label(text);
         ui.separator();
         ui.label(format!("{} frames", stats.frames_received));
@@ -206,7 +206,7 @@ fn details(ui: &mut egui::Ui, asset: &Asset, health: Option<&AssetHealth>, now: 
     let mut close = false;
     ui.horizontal(|ui| {
         ui.heading(&asset.name);
-        if ui.small_button("✕").on_hover_text("Close (Esc)").clicked() {
+        if ui.small_button("Close").on_hover_text("Esc also closes").clicked() {
             close = true;
         }
     });
@@ -239,7 +239,7 @@ fn details(ui: &mut egui::Ui, asset: &Asset, health: Option<&AssetHealth>, now: 
             match (sensor.kind, value) {
                 (SensorKind::Vibration, Some(v)) => {
                     let zone = state.and_then(|s| s.zone).map_or("?", |z| z.letter());
-                    ui.label(format!("velocity {v:.2} mm/s r.m.s. → zone {zone}"));
+                    ui.label(format!("velocity {v:.2} mm/s r.m.s., zone {zone}"));
                     if let Some(rpm) = state.and_then(|s| s.shaft_rpm) {
                         ui.small(format!("at {rpm:.0} rpm"));
                     }

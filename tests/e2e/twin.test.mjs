@@ -11,6 +11,7 @@ import { PNG } from 'pngjs';
 
 const SERVER_BIN = required('LINETWIN_SERVER_BIN');
 const WEB_ROOT = required('LINETWIN_WEB_ROOT');
+const LINE = required('LINETWIN_LINE');
 const SCREENSHOT = process.env.LINETWIN_SCREENSHOT || 'e2e-screenshot.png';
 const REPORT = process.env.LINETWIN_REPORT;
 // Simulated seconds per wall second: the scripted fault (20 s onset, 240 s
@@ -27,7 +28,7 @@ function required(name) {
 function startServer() {
   return new Promise((resolve, reject) => {
     const child = spawn(SERVER_BIN, [
-      '--port', '0', '--web-root', WEB_ROOT, '--speedup', String(SPEEDUP), '--block-interval', '1', '--seed', '7',
+      '--port', '0', '--line', LINE, '--web-root', WEB_ROOT, '--speedup', String(SPEEDUP), '--block-interval', '1', '--seed', '7',
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
@@ -133,7 +134,12 @@ describe('linetwin in headless Chromium', () => {
     const target = await waitFor(page, `a clickable ${faultedAsset} on screen`,
       (id) => { const a = window.linetwin.state().assets[id]; return a && a.clickable && a.screen; }, 30000, faultedAsset);
     const [x, y] = await target.jsonValue();
-    await page.mouse.click(x, y);
+    // Like a person: move there, then press and release, each seen in its own frame.
+    await page.mouse.move(x, y);
+    await page.waitForTimeout(1000);
+    await page.mouse.down();
+    await page.waitForTimeout(400);
+    await page.mouse.up();
     await waitFor(page, `${faultedAsset} selected`, (id) => window.linetwin.state().selection === id, 30000, faultedAsset);
     const events = await page.evaluate(() => window.__events.filter((e) => e.name === 'linetwin:selection'));
     assert.deepEqual(events.at(-1).detail, { asset: faultedAsset });

@@ -135,6 +135,7 @@ fn test_all(root: &Path) -> Result<()> {
         .arg("twin.test.mjs")
         .env("LINETWIN_SERVER_BIN", &server)
         .env("LINETWIN_WEB_ROOT", dist_dir(root))
+        .env("LINETWIN_LINE", root.join("assets").join("lines").join("demo.json"))
         .env("LINETWIN_SCREENSHOT", root.join("target").join("e2e-screenshot.png"))
         .env("LINETWIN_REPORT", root.join("target").join("e2e-report.json"));
     step(&mut node)?;

@@ -290,10 +290,10 @@ impl Line {
             if !(asset.rated_speed_rpm.is_finite() && asset.rated_speed_rpm > 0.0) {
                 return Err((at("rated_speed_rpm"), "must be a positive speed".into()));
             }
-            if let Some(model) = &asset.model {
-                if model.is_empty() || model.contains("..") {
-                    return Err((at("model"), "must be a path under assets/ without `..`".into()));
-                }
+            if let Some(model) = &asset.model
+                && (model.is_empty() || model.contains(".."))
+            {
+                return Err((at("model"), "must be a path under assets/ without `..`".into()));
             }
             for (j, sensor) in asset.sensors.iter().enumerate() {
                 let at = |field: &str| format!("assets[{i}].sensors[{j}].{field}");
@@ -352,10 +352,10 @@ fn validate_sensor(sensor: &Sensor, at: &dyn Fn(&str) -> String) -> Result<(), (
             "a vibration waveform needs at least 2560 Hz to cover the ISO band up to 1 kHz".into(),
         ));
     }
-    if let Some(rpm) = sensor.shaft_rpm {
-        if !(rpm.is_finite() && rpm > 0.0) {
-            return Err((at("shaft_rpm"), "must be a positive speed".into()));
-        }
+    if let Some(rpm) = sensor.shaft_rpm
+        && !(rpm.is_finite() && rpm > 0.0)
+    {
+        return Err((at("shaft_rpm"), "must be a positive speed".into()));
     }
     if let Some(bearing) = &sensor.bearing {
         if sensor.kind != SensorKind::Vibration {
@@ -441,7 +441,8 @@ mod tests {
 
     #[test]
     fn semantic_errors_name_the_field() {
-        let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, &str, &str)> = vec![
+        type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+        let cases: Vec<(Edit, &str, &str)> = vec![
             (Box::new(|v| v["assets"][1]["id"] = v["assets"][0]["id"].clone()), "assets[1].id", "duplicate asset id"),
             (Box::new(|v| v["assets"][0]["size_m"][1] = (-1.0).into()), "assets[0].size_m", "positive"),
             (Box::new(|v| v["flows"][0]["to"] = "nowhere".into()), "flows[0].to", "no asset has id `nowhere`"),

@@ -121,10 +121,10 @@ impl TextMessage {
     pub fn from_json(text: &str) -> Result<Self, FrameError> {
         let message: TextMessage =
             serde_json::from_str(text).map_err(|e| FrameError::Json(e.to_string()))?;
-        if let TextMessage::Hello { protocol, .. } = &message {
-            if *protocol != PROTOCOL_VERSION {
-                return Err(FrameError::Version(*protocol));
-            }
+        if let TextMessage::Hello { protocol, .. } = &message
+            && *protocol != PROTOCOL_VERSION
+        {
+            return Err(FrameError::Version(*protocol));
         }
         Ok(message)
     }

@@ -65,3 +65,17 @@ pub(crate) async fn send(socket: &mut WebSocket, message: Message) -> Result<(),
         Ok(Err(_)) | Err(_) => Err(SocketGone),
     }
 }
+
+/// Completes once the server is stopping (or gone). The watch guard is
+/// dropped here, before any await of the caller: it is not `Send`.
+pub(crate) async fn stopping(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopping| *stopping).await;
+}
+
+/// After the peer's close frame: keep reading so the library sends its
+/// close reply (it goes out on the next read), until the stream ends.
+/// Bounded, so a peer that keeps talking cannot hold the task.
+pub(crate) async fn finish_close(socket: &mut WebSocket) {
+    let drain = async { while let Some(Ok(_)) = socket.recv().await {} };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+}

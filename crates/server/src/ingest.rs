@@ -63,10 +63,14 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => check_text(&state.line, &text),
                 Some(Ok(Message::Binary(bytes))) => check_binary(&state.line, bytes),
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                None | Some(Err(_)) => break,
+                Some(Ok(Message::Close(_))) => {
+                    hub::finish_close(&mut socket).await;
+                    break;
+                }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             },
-            _ = stop.wait_for(|stopping| *stopping) => {
+            () = hub::stopping(&mut stop) => {
                 return hub::send(&mut socket, hub::going_away()).await;
             },
         };
@@ -156,7 +160,10 @@ mod tests {
     #[test]
     fn largest_valid_frame_fits_the_message_limit() {
         let pad = (4 - (WAVEFORM_HEADER_LEN + MAX_SENSOR_ID_LEN) % 4) % 4;
-        assert!(WAVEFORM_HEADER_LEN + MAX_SENSOR_ID_LEN + pad + 4 * MAX_WAVEFORM_SAMPLES <= MAX_INGEST_MESSAGE);
+        assert!(
+            WAVEFORM_HEADER_LEN + MAX_SENSOR_ID_LEN + pad + 4 * MAX_WAVEFORM_SAMPLES
+                <= MAX_INGEST_MESSAGE
+        );
     }
 
     #[test]
@@ -165,7 +172,10 @@ mod tests {
         let Ok(Verdict::Forward(Frame::Text(out))) = check_text(&demo(), text) else {
             panic!("valid readings should be forwarded");
         };
-        assert!(matches!(TextMessage::from_json(&out), Ok(TextMessage::Readings { .. })));
+        assert!(matches!(
+            TextMessage::from_json(&out),
+            Ok(TextMessage::Readings { .. })
+        ));
     }
 
     #[test]
@@ -186,9 +196,15 @@ mod tests {
     #[test]
     fn malformed_and_unexpected_text_is_rejected() {
         let line = demo();
-        assert!(matches!(check_text(&line, "not json"), Err(Rejection::Malformed(_))));
+        assert!(matches!(
+            check_text(&line, "not json"),
+            Err(Rejection::Malformed(_))
+        ));
         let notice = r#"{"type":"notice","level":"info","message":"hi"}"#;
-        assert_eq!(check_text(&line, notice).err(), Some(Rejection::NotAccepted));
+        assert_eq!(
+            check_text(&line, notice).err(),
+            Some(Rejection::NotAccepted)
+        );
         let hello = TextMessage::hello("x", linetwin_core::protocol::Clock::Unix, 1.0).to_json();
         assert!(matches!(check_text(&line, &hello), Ok(Verdict::Ignore)));
     }
@@ -196,8 +212,14 @@ mod tests {
     #[test]
     fn waveforms_are_checked_against_the_line() {
         let line = demo();
-        assert!(matches!(check_binary(&line, waveform("P1-DE-V")), Ok(Verdict::Forward(Frame::Binary(_)))));
-        assert!(matches!(check_binary(&line, waveform("nope")), Err(Rejection::UnknownSensor(..))));
+        assert!(matches!(
+            check_binary(&line, waveform("P1-DE-V")),
+            Ok(Verdict::Forward(Frame::Binary(_)))
+        ));
+        assert!(matches!(
+            check_binary(&line, waveform("nope")),
+            Err(Rejection::UnknownSensor(..))
+        ));
         assert_eq!(
             check_binary(&line, waveform("P1-T")).err(),
             Some(Rejection::NotVibration("P1-T".into()))

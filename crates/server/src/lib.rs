@@ -25,7 +25,7 @@ use axum::Router;
 use axum::routing::get;
 use linetwin_core::line::{Line, LineError};
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use static_files::cache_control_for;
 
@@ -73,10 +73,7 @@ impl SimulatorConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot read line file {path}: {error}")]
-    ReadLine {
-        path: String,
-        error: std::io::Error,
-    },
+    ReadLine { path: String, error: std::io::Error },
     #[error(transparent)]
     Line(#[from] LineError),
     #[error(
@@ -84,10 +81,7 @@ pub enum StartError {
     )]
     AddressInUse { addr: String },
     #[error("cannot listen on {addr}: {error}")]
-    Listen {
-        addr: String,
-        error: std::io::Error,
-    },
+    Listen { addr: String, error: std::io::Error },
 }
 
 /// Reads and validates a line description; errors name the file.
@@ -165,6 +159,11 @@ fn router(state: AppState, web_root: &Path) -> Router {
         .route("/ws", get(viewer::upgrade))
         .route("/ws/ingest", get(ingest::upgrade))
         .merge(static_files::router(web_root))
-        .layer(TraceLayer::new_for_http())
+        // Requests are logged at debug level; the one expected 5xx (503 for a
+        // missing viewer build) is already explained by a warning at start.
+        .layer(
+            TraceLayer::new_for_http()
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
         .with_state(state)
 }

@@ -1,6 +1,6 @@
 //! `linetwin-server`: the command line around [`linetwin_server::serve`].
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -30,10 +30,10 @@ struct Cli {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Simulated seconds per wall-clock second.
-    #[arg(long, default_value = "1.0", value_parser = positive_number)]
+    #[arg(long, default_value = "1.0", value_parser = positive_number, allow_negative_numbers = true)]
     speedup: f64,
     /// Wall-clock seconds between two rounds of waveform blocks.
-    #[arg(long, default_value = "2.0", value_parser = positive_duration)]
+    #[arg(long, default_value = "2.0", value_parser = positive_duration, allow_negative_numbers = true)]
     block_interval: Duration,
     /// No built-in simulator: data only comes from producers on /ws/ingest.
     #[arg(long)]
@@ -58,7 +58,9 @@ fn main() -> ExitCode {
     init_logging();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
-        Err(err) => return fail(&anyhow::Error::new(err).context("cannot start the async runtime")),
+        Err(err) => {
+            return fail(&anyhow::Error::new(err).context("cannot start the async runtime"));
+        }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -77,6 +79,8 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only help a person at a terminal, not a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 
@@ -90,7 +94,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         simulator,
     };
     let listener = linetwin_server::bind(&cli.bind, cli.port).await?;
-    let addr = listener.local_addr().context("cannot read the bound address")?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
     announce(&linetwin_server::listening_line(addr))?;
     linetwin_server::serve(listener, config, shutdown_signal()).await
 }

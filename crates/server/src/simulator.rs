@@ -51,12 +51,22 @@ pub(crate) fn spawn(state: AppState, config: SimulatorConfig) -> SimulatorTasks 
         config.block_interval
     );
     SimulatorTasks(vec![
-        tokio::spawn(readings_loop(state.clone(), simulator.clone(), clock, config)),
+        tokio::spawn(readings_loop(
+            state.clone(),
+            simulator.clone(),
+            clock,
+            config,
+        )),
         tokio::spawn(waveforms_loop(state, simulator, clock, config)),
     ])
 }
 
-async fn readings_loop(state: AppState, sim: Arc<Simulator>, clock: SimClock, config: SimulatorConfig) {
+async fn readings_loop(
+    state: AppState,
+    sim: Arc<Simulator>,
+    clock: SimClock,
+    config: SimulatorConfig,
+) {
     let mut ticks = tokio::time::interval(config.readings_interval);
     // After a stall, carry on at the normal pace rather than bursting.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -72,7 +82,12 @@ async fn readings_loop(state: AppState, sim: Arc<Simulator>, clock: SimClock, co
     }
 }
 
-async fn waveforms_loop(state: AppState, sim: Arc<Simulator>, clock: SimClock, config: SimulatorConfig) {
+async fn waveforms_loop(
+    state: AppState,
+    sim: Arc<Simulator>,
+    clock: SimClock,
+    config: SimulatorConfig,
+) {
     let mut ticks = tokio::time::interval(config.block_interval);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -87,7 +102,9 @@ async fn waveforms_loop(state: AppState, sim: Arc<Simulator>, clock: SimClock, c
         // pile up when generation is slower than the interval.
         let frames = tokio::task::spawn_blocking(move || encoded_blocks(&sim, t)).await;
         match frames {
-            Ok(frames) => frames.into_iter().for_each(|f| state.broadcast(Frame::Binary(f))),
+            Ok(frames) => frames
+                .into_iter()
+                .for_each(|f| state.broadcast(Frame::Binary(f))),
             Err(err) => tracing::error!("waveform generation failed: {err}"),
         }
     }

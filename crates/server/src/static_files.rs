@@ -35,8 +35,9 @@ pub fn cache_control_for(path: &str) -> &'static str {
 /// Trunk names build outputs `linetwin-1a2b3c4d5e6f7a8b_bg.wasm`: a part of
 /// exactly 16 lowercase hex digits between separators.
 fn has_content_hash(name: &str) -> bool {
-    name.split(['-', '_', '.'])
-        .any(|part| part.len() == 16 && part.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    name.split(['-', '_', '.']).any(|part| {
+        part.len() == 16 && part.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
 }
 
 pub(crate) fn router(web_root: &Path) -> Router<AppState> {
@@ -46,7 +47,10 @@ pub(crate) fn router(web_root: &Path) -> Router<AppState> {
         .append_index_html_on_directories(true);
     Router::new()
         .fallback_service(files)
-        .layer(middleware::from_fn_with_state(web_root.to_path_buf(), cache_headers))
+        .layer(middleware::from_fn_with_state(
+            web_root.to_path_buf(),
+            cache_headers,
+        ))
 }
 
 /// Adds `Cache-Control`, and explains a missing viewer build instead of a bare 404.
@@ -119,10 +123,10 @@ mod tests {
             "/assets/models/pump.glb",
             "/favicon.ico",
             "/snippets/x-0123456789abcdef/inline0.js", // a hashed folder, not a hashed name
-            "/linetwin-1a2b3c4d5e6f7a8_bg.wasm",   // 15 digits
-            "/linetwin-1a2b3c4d5e6f7a8b9_bg.wasm", // 17 digits
-            "/linetwin-1A2B3C4D5E6F7A8B_bg.wasm",  // not Trunk's lowercase
-            "/linetwin-1a2b3c4d5e6f7a8g_bg.wasm",  // not hex
+            "/linetwin-1a2b3c4d5e6f7a8_bg.wasm",       // 15 digits
+            "/linetwin-1a2b3c4d5e6f7a8b9_bg.wasm",     // 17 digits
+            "/linetwin-1A2B3C4D5E6F7A8B_bg.wasm",      // not Trunk's lowercase
+            "/linetwin-1a2b3c4d5e6f7a8g_bg.wasm",      // not hex
         ] {
             assert_eq!(cache_control_for(path), SHORT, "{path}");
         }

@@ -48,8 +48,11 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
                 Err(RecvError::Closed) => return Ok(()),
             },
             incoming = socket.recv() => match incoming {
-                // The library answers a close frame itself; we only stop.
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
+                None | Some(Err(_)) => return Ok(()),
+                Some(Ok(Message::Close(_))) => {
+                    hub::finish_close(&mut socket).await;
+                    return Ok(());
+                }
                 // Pongs and anything else: proof of life, otherwise ignored.
                 Some(Ok(_)) => {
                     last_heard = Instant::now();
@@ -63,7 +66,7 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
                 }
                 Message::Ping(Bytes::new())
             },
-            _ = stop.wait_for(|stopping| *stopping) => {
+            () = hub::stopping(&mut stop) => {
                 return hub::send(&mut socket, hub::going_away()).await;
             },
         };
