@@ -3,12 +3,14 @@
 //!
 //! One plugin per concern (see ARCHITECTURE.md for the data flow):
 //! [`line_source`] loads the description, [`stream`] receives frames,
-//! [`health`] turns them into zones, [`scene`] builds and colours the 3D
+//! [`health`] diagnoses them into zones, [`alarms`] raises alarms, [`scene`] builds and colours the 3D
 //! model, [`camera`] orbits it, [`selection`] picks components, [`ui`] draws
 //! the panels and [`web_api`] exposes state to the embedding page.
 
+pub mod alarms;
 pub mod camera;
 pub mod health;
+pub mod inspector;
 pub mod line_source;
 pub mod scene;
 pub mod selection;
@@ -28,6 +30,7 @@ impl PluginGroup for TwinLogicPlugins {
             .add(line_source::LineSourcePlugin)
             .add(stream::StreamPlugin)
             .add(health::HealthPlugin)
+            .add(alarms::AlarmPlugin)
             .add(scene::ScenePlugin)
             .add(selection::SelectionPlugin)
     }

@@ -77,7 +77,7 @@ pub struct ScenePlugin;
 impl Plugin for ScenePlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(ClearColor(Color::srgb(0.09, 0.1, 0.12)))
-            .add_systems(Update, (spawn_line.run_if(resource_added::<LineDescription>), paint_health).chain());
+            .add_systems(Update, (spawn_line.run_if(resource_added::<LineDescription>), paint_health.after(crate::health::HealthSet)).chain());
     }
 }
 

@@ -9,7 +9,9 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use linetwin_core::iso;
 use linetwin_core::line::{Asset, Line, SensorKind};
 
+use crate::alarms::{AcknowledgeAlarm, AlarmBook};
 use crate::health::{AssetHealth, HealthStatus, LineHealth, STALE_AFTER};
+use crate::inspector;
 use crate::line_source::{LineDescription, LineStatus};
 use crate::scene::{PickPoint, TwinAsset};
 use crate::selection::{PointerGuard, Selection};
@@ -87,6 +89,8 @@ fn draw_panels(
     health: Res<LineHealth>,
     notice: Res<LatestNotice>,
     screen: Res<ScreenPositions>,
+    alarms: Res<AlarmBook>,
+    mut acknowledge: MessageWriter<AcknowledgeAlarm>,
     mut selection: ResMut<Selection>,
     mut guard: ResMut<PointerGuard>,
     mut free: ResMut<FreeViewport>,
@@ -103,6 +107,11 @@ fn draw_panels(
     egui::Panel::top("status-bar").show(&mut root, |ui| {
         status_bar(ui, line.as_deref().map(|l| l.0.as_ref()), &connection.0, &stats, notice.0.as_ref().filter(|(_, at)| now - at < 30.0));
     });
+    if line.is_some() && !alarms.alarms().is_empty() {
+        egui::Panel::bottom("alarms").resizable(true).default_size(130.0).show(&mut root, |ui| {
+            alarm_list(ui, &alarms, now, &mut selection, &mut acknowledge);
+        });
+    }
     if let Some(line) = line.as_deref() {
         egui::Panel::left("assets").resizable(true).default_size(270.0).show(&mut root, |ui| {
             asset_list(ui, &line.0, &health, &mut selection);
@@ -111,10 +120,12 @@ fn draw_panels(
         });
         let selected = selection.0.clone().and_then(|id| line.0.asset(&id).cloned());
         if let Some(asset) = selected {
-            egui::Panel::right("details").resizable(true).default_size(320.0).show(&mut root, |ui| {
-                if details(ui, &asset, health.assets.get(&asset.id), now) {
-                    selection.0 = None;
-                }
+            egui::Panel::right("details").resizable(true).default_size(380.0).show(&mut root, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    if details(ui, &asset, health.assets.get(&asset.id), now) {
+                        selection.0 = None;
+                    }
+                });
             });
         }
     }
@@ -183,9 +194,33 @@ fn asset_list(ui: &mut egui::Ui, line: &Line, health: &LineHealth, selection: &m
     });
 }
 
+fn alarm_list(ui: &mut egui::Ui, book: &AlarmBook, now: f64, selection: &mut Selection, acknowledge: &mut MessageWriter<AcknowledgeAlarm>) {
+    ui.horizontal(|ui| {
+        ui.heading("Alarms");
+        ui.label(format!("{} unacknowledged", book.unacknowledged()));
+    });
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        for alarm in book.alarms().iter().rev() {
+            ui.horizontal(|ui| {
+                let colour = egui_colour(HealthStatus::Zone(alarm.level).colour());
+                ui.colored_label(colour, format!("■ {}", alarm.severity()));
+                ui.label(age_label(now - alarm.raised_at));
+                if ui.link(&alarm.asset).on_hover_text("Show in the inspector").clicked() {
+                    selection.0 = Some(alarm.asset.clone());
+                }
+                let text = if alarm.active { alarm.message.clone() } else { format!("{} (cleared)", alarm.message) };
+                ui.label(text);
+                if !alarm.acknowledged && ui.small_button("Acknowledge").clicked() {
+                    acknowledge.write(AcknowledgeAlarm(alarm.id));
+                }
+            });
+        }
+    });
+}
+
 fn legend(ui: &mut egui::Ui) {
     ui.heading("Colours");
-    ui.label("Vibration velocity r.m.s. (10–1000 Hz) against ISO 20816-3 zones of each machine's group and support:");
+    ui.label("The worse of two judgements, computed in this browser: vibration velocity r.m.s. (10–1000 Hz) against the ISO 20816-3 zones of the machine's group and support, and the fault diagnosis (a bearing or shaft fault means at least C):");
     for (status, meaning) in [
         (HealthStatus::Zone(iso::Zone::A), "A — as new"),
         (HealthStatus::Zone(iso::Zone::B), "B — acceptable long-term"),
@@ -263,6 +298,16 @@ fn details(ui: &mut egui::Ui, asset: &Asset, health: Option<&AssetHealth>, now: 
                     "bearing {}: BPFO {:.1} · BPFI {:.1} · BSF {:.1} · FTF {:.1} Hz",
                     bearing.designation, f.bpfo, f.bpfi, f.bsf, f.ftf
                 ));
+            }
+            if let Some(state) = state {
+                if sensor.kind == SensorKind::Vibration {
+                    let worst = health.is_some_and(|h| h.status != HealthStatus::NoData && state.zone.is_some() && h.sensors.values().filter_map(|s| s.zone).max() == state.zone);
+                    egui::CollapsingHeader::new("Inspector: why, spectra, trends").id_salt(("inspector", &sensor.id)).default_open(worst).show(ui, |ui| {
+                        inspector::sensor_inspector(ui, asset, sensor, state);
+                    });
+                } else {
+                    inspector::scalar_trend(ui, sensor, state);
+                }
             }
         });
     }

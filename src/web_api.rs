@@ -5,7 +5,8 @@
 use bevy::prelude::*;
 use serde_json::{Value, json};
 
-use crate::health::{AssetHealth, HealthStatus, LineHealth, ZoneChanged};
+use crate::alarms::{AlarmBook, AlarmRaised};
+use crate::health::{AssetHealth, DiagnosisStats, HealthStatus, LineHealth, ZoneChanged};
 use crate::line_source::{LineDescription, LineStatus};
 use crate::selection::{Selection, SelectionChanged};
 use crate::stream::{Connection, StreamStats};
@@ -20,6 +21,8 @@ pub struct SnapshotSources<'a> {
     pub health: &'a LineHealth,
     pub selection: &'a Selection,
     pub screen: &'a ScreenPositions,
+    pub alarms: &'a AlarmBook,
+    pub diagnosis: &'a DiagnosisStats,
     pub frames_rendered: u32,
     pub now: f64,
 }
@@ -39,8 +42,15 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         .iter()
         .map(|(id, asset): (&String, &AssetHealth)| {
             let screen = s.screen.0.get(id);
+            let worst = asset.sensors.values().filter(|x| x.diagnosis.is_some()).max_by_key(|x| x.zone);
+            let diagnosis = worst.and_then(|x| x.diagnosis.as_deref());
             let entry = json!({
                 "zone": status_json(asset.status),
+                "iso_zone": worst.and_then(|x| x.iso_zone).map(|z| z.letter()),
+                "verdict": diagnosis.map(|d| d.verdict.as_str()),
+                "health": diagnosis.map(|d| d.health.as_str()),
+                "score": diagnosis.and_then(|d| d.score),
+                "why": asset.explanation(),
                 "velocity_mm_s": asset.worst_velocity(),
                 "last_update_s": asset.last_update(),
                 "age_s": asset.last_update().map(|t| s.now - t),
@@ -64,6 +74,22 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         "waveforms": s.stats.waveforms,
         "assets": assets,
         "selection": s.selection.0,
+        "inspector": s.selection.0.as_ref().and_then(|id| s.health.assets.get(id)).map(|asset| json!({
+            "asset": s.selection.0,
+            "sensors_with_spectra": asset.sensors.values().filter(|x| x.spectra.is_some()).count(),
+        })),
+        "alarms": s.alarms.alarms().iter().map(|a| json!({
+            "id": a.id, "asset": a.asset, "severity": a.severity(), "level": a.level.letter(),
+            "message": a.message, "acknowledged": a.acknowledged, "active": a.active, "age_s": s.now - a.raised_at,
+        })).collect::<Vec<_>>(),
+        "diagnosis": {
+            "blocks": s.diagnosis.blocks,
+            "samples": s.diagnosis.samples,
+            "busy_ms": s.diagnosis.busy_s * 1000.0,
+            "slowest_block_ms": s.diagnosis.slowest_block_ms,
+            "superseded": s.diagnosis.superseded,
+            "samples_per_busy_second": if s.diagnosis.busy_s > 0.0 { s.diagnosis.samples as f64 / s.diagnosis.busy_s } else { 0.0 },
+        },
         "frames_rendered": s.frames_rendered,
         "now_s": s.now,
     })
@@ -74,7 +100,9 @@ pub struct WebApiPlugin;
 impl Plugin for WebApiPlugin {
     fn build(&self, app: &mut App) {
         #[cfg(target_arch = "wasm32")]
-        app.add_systems(Startup, web::install).add_systems(Last, (web::publish_snapshot, web::dispatch_events));
+        app.add_systems(Startup, web::install)
+            .add_systems(PreUpdate, web::forward_acknowledgements)
+            .add_systems(Last, (web::publish_snapshot, web::dispatch_events));
         #[cfg(not(target_arch = "wasm32"))]
         let _ = app;
     }
@@ -88,6 +116,12 @@ pub fn zone_event_detail(change: &ZoneChanged) -> Value {
         "previous": status_json(change.from),
         "velocity_mm_s": change.velocity_mm_s,
     })
+}
+
+/// Detail of a `linetwin:alarm` event.
+pub fn alarm_event_detail(raised: &AlarmRaised) -> Value {
+    let a = &raised.0;
+    json!({ "id": a.id, "asset": a.asset, "severity": a.severity(), "level": a.level.letter(), "message": a.message })
 }
 
 /// Detail of a `linetwin:selection` event.
@@ -108,6 +142,7 @@ mod web {
 
     thread_local! {
         static SNAPSHOT: RefCell<String> = RefCell::new("{}".to_owned());
+        static ACK_REQUESTS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
         static FIRST_FRAME_MS: RefCell<Option<f64>> = const { RefCell::new(None) };
     }
 
@@ -118,6 +153,13 @@ mod web {
             SNAPSHOT.with(|s| js_sys::JSON::parse(&s.borrow()).unwrap_or(JsValue::NULL))
         });
         let _ = js_sys::Reflect::set(&api, &"state".into(), state.as_ref());
+        let acknowledge = Closure::<dyn Fn(f64)>::new(|id: f64| {
+            if id.is_finite() && id >= 0.0 {
+                ACK_REQUESTS.with(|r| r.borrow_mut().push(id as u64));
+            }
+        });
+        let _ = js_sys::Reflect::set(&api, &"acknowledge".into(), acknowledge.as_ref());
+        acknowledge.forget();
         let _ = js_sys::Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
         // The closure lives as long as the page.
         state.forget();
@@ -133,6 +175,8 @@ mod web {
         health: Res<LineHealth>,
         selection: Res<Selection>,
         screen: Option<Res<ScreenPositions>>,
+        alarms: Res<AlarmBook>,
+        diagnosis: Res<DiagnosisStats>,
         frames: Res<FrameCount>,
         time: Res<Time<Real>>,
     ) {
@@ -146,6 +190,8 @@ mod web {
             health: &health,
             selection: &selection,
             screen,
+            alarms: &alarms,
+            diagnosis: &diagnosis,
             frames_rendered: frames.0,
             now: time.elapsed_secs_f64(),
         };
@@ -162,7 +208,20 @@ mod web {
         SNAPSHOT.with(|s| *s.borrow_mut() = value.to_string());
     }
 
-    pub(super) fn dispatch_events(mut selections: MessageReader<SelectionChanged>, mut zones: MessageReader<ZoneChanged>) {
+    pub(super) fn forward_acknowledgements(mut acknowledge: MessageWriter<crate::alarms::AcknowledgeAlarm>) {
+        for id in ACK_REQUESTS.with(|r| std::mem::take(&mut *r.borrow_mut())) {
+            acknowledge.write(crate::alarms::AcknowledgeAlarm(id));
+        }
+    }
+
+    pub(super) fn dispatch_events(
+        mut selections: MessageReader<SelectionChanged>,
+        mut zones: MessageReader<ZoneChanged>,
+        mut alarms: MessageReader<AlarmRaised>,
+    ) {
+        for raised in alarms.read() {
+            dispatch("linetwin:alarm", &alarm_event_detail(raised));
+        }
         for change in selections.read() {
             dispatch("linetwin:selection", &selection_event_detail(change));
         }
@@ -205,6 +264,8 @@ mod tests {
             health: &health,
             selection: &Selection(Some("P1".into())),
             screen: &screen,
+            alarms: &AlarmBook::default(),
+            diagnosis: &DiagnosisStats { blocks: 4, samples: 4000, busy_s: 0.002, ..default() },
             frames_rendered: 30,
             now: 5.0,
         };
@@ -218,6 +279,9 @@ mod tests {
         assert_eq!(value["assets"]["M1"]["zone"], "none");
         assert_eq!(value["selection"], "P1");
         assert_eq!(value["line_id"], "bottling-line-1");
+        assert_eq!(value["inspector"]["asset"], "P1");
+        assert_eq!(value["diagnosis"]["samples_per_busy_second"], 2_000_000.0);
+        assert_eq!(value["alarms"].as_array().map(Vec::len), Some(0));
     }
 
     #[test]

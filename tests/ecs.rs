@@ -164,3 +164,25 @@ fn selection_shows_its_marker() {
     }
     assert_eq!(visible_under, vec![Some("CV2".to_owned())]);
 }
+
+#[test]
+fn a_worsening_asset_raises_one_alarm_that_can_be_acknowledged() {
+    use linetwin::alarms::{AcknowledgeAlarm, AlarmBook};
+    let mut h = Harness::new();
+    let sim = Simulator::new(&h.line, 3);
+    let fault = h.line.simulation.faults[0].clone();
+    h.send_waveform(&fault.sensor, &sim, fault.onset_s + fault.ramp_s);
+    h.app.update();
+    let alarm = h.app.world().resource::<AlarmBook>().alarms().iter().find(|a| a.asset == "P1").cloned().expect("an alarm for P1");
+    assert_eq!(alarm.level, Zone::D);
+    assert!(alarm.message.contains(&fault.sensor), "{}", alarm.message);
+    assert!(alarm.message.contains("outer race"), "the diagnosis explains it: {}", alarm.message);
+
+    h.app.world_mut().write_message(AcknowledgeAlarm(alarm.id));
+    h.send_waveform(&fault.sensor, &sim, fault.onset_s + fault.ramp_s + 2.0);
+    h.app.update();
+    let book = h.app.world().resource::<AlarmBook>();
+    let for_p1: Vec<_> = book.alarms().iter().filter(|a| a.asset == "P1").collect();
+    assert_eq!(for_p1.len(), 1, "a lasting condition raises once");
+    assert!(for_p1[0].acknowledged);
+}

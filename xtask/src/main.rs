@@ -27,7 +27,8 @@ fn main() {
 fn run() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let command = args.next().unwrap_or_else(|| "help".to_owned());
-    let rest: Vec<String> = args.collect();
+    // `cargo xtask run -- --port 9000` passes the `--` through.
+    let rest: Vec<String> = args.skip_while(|a| a == "--").collect();
     let root = project_root()?;
     std::env::set_current_dir(&root)?;
     match command.as_str() {
@@ -124,7 +125,11 @@ fn run_twin(root: &Path, server_args: &[String]) -> Result<()> {
 fn test_all(root: &Path) -> Result<()> {
     let started = Instant::now();
     tools::ensure_all(root, true)?;
-    step(cargo().args(["test", "--locked", "--workspace"]))?;
+    // Two invocations, not `--workspace`: feature unification across all
+    // members would give Bevy's dependencies a second feature set and cost a
+    // second full native Bevy build (20+ minutes on two cores).
+    step(cargo().args(["test", "--locked", "-p", "linetwin-core", "-p", "linetwin-server", "-p", "linetwin-cli", "-p", "xtask"]))?;
+    step(cargo().args(["test", "--locked", "-p", "linetwin"]))?;
     let rust_done = started.elapsed();
     build_viewer(root, Profile::Web)?;
     let server = build_server()?;

@@ -11,7 +11,10 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { initial: Duration::from_millis(500), max: Duration::from_secs(30) }
+        Backoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+        }
     }
 }
 
@@ -47,7 +50,10 @@ mod tests {
         for attempt in 0..12 {
             let low = b.delay(attempt, 0.0);
             let high = b.delay(attempt, 0.999);
-            assert!(low * 2 >= high - Duration::from_millis(40), "{attempt}: {low:?} {high:?}");
+            assert!(
+                low * 2 >= high - Duration::from_millis(40),
+                "{attempt}: {low:?} {high:?}"
+            );
             assert!(low < high);
         }
         assert_eq!(b.delay(2, -3.0), b.delay(2, 0.0));

@@ -24,12 +24,15 @@ impl BearingGeometry {
     pub fn defect_frequencies(&self, shaft_rpm: f64) -> DefectFrequencies {
         let fr = shaft_rpm / 60.0;
         let n = f64::from(self.rolling_elements);
-        let ratio = self.ball_diameter_mm / self.pitch_diameter_mm * self.contact_angle_deg.to_radians().cos();
+        let ratio = self.ball_diameter_mm / self.pitch_diameter_mm
+            * self.contact_angle_deg.to_radians().cos();
         DefectFrequencies {
             shaft_hz: fr,
             bpfo: n / 2.0 * fr * (1.0 - ratio),
             bpfi: n / 2.0 * fr * (1.0 + ratio),
-            bsf: self.pitch_diameter_mm / (2.0 * self.ball_diameter_mm) * fr * (1.0 - ratio * ratio),
+            bsf: self.pitch_diameter_mm / (2.0 * self.ball_diameter_mm)
+                * fr
+                * (1.0 - ratio * ratio),
             ftf: fr / 2.0 * (1.0 - ratio),
         }
     }

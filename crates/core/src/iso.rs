@@ -166,7 +166,9 @@ mod tests {
         let g: MachineGroup = serde_json::from_str("2").unwrap();
         assert_eq!(g, MachineGroup::Group2);
         assert_eq!(serde_json::to_string(&MachineGroup::Group1).unwrap(), "1");
-        let err = serde_json::from_str::<MachineGroup>("3").unwrap_err().to_string();
+        let err = serde_json::from_str::<MachineGroup>("3")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("1 or 2"), "{err}");
     }
 }

@@ -4,12 +4,15 @@
 //! - [`protocol`]: the versioned wire protocol between gateway and viewers.
 //! - [`sim`]: the physical signal simulator behind the demo line.
 //! - [`dsp`], [`iso`], [`bearing`]: the diagnostics building blocks.
+//! - [`diagnosis`]: the diagnosis engine (indicators, ISO zone, envelope
+//!   analysis, fault patterns, verdict and health).
 //! - [`backoff`]: reconnection policy.
 //!
 //! Builds for native and wasm32; never depends on Bevy or on an async runtime.
 
 pub mod backoff;
 pub mod bearing;
+pub mod diagnosis;
 pub mod dsp;
 pub mod iso;
 pub mod line;

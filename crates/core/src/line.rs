@@ -279,13 +279,19 @@ impl Line {
             }
             non_empty(&at("name"), &asset.name)?;
             if asset.position_m.iter().any(|v| !v.is_finite()) {
-                return Err((at("position_m"), "coordinates must be finite numbers".into()));
+                return Err((
+                    at("position_m"),
+                    "coordinates must be finite numbers".into(),
+                ));
             }
             if !asset.yaw_deg.is_finite() {
                 return Err((at("yaw_deg"), "must be a finite number".into()));
             }
             if asset.size_m.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-                return Err((at("size_m"), "every dimension must be a positive number of metres".into()));
+                return Err((
+                    at("size_m"),
+                    "every dimension must be a positive number of metres".into(),
+                ));
             }
             if !(asset.rated_speed_rpm.is_finite() && asset.rated_speed_rpm > 0.0) {
                 return Err((at("rated_speed_rpm"), "must be a positive speed".into()));
@@ -293,7 +299,10 @@ impl Line {
             if let Some(model) = &asset.model
                 && (model.is_empty() || model.contains(".."))
             {
-                return Err((at("model"), "must be a path under assets/ without `..`".into()));
+                return Err((
+                    at("model"),
+                    "must be a path under assets/ without `..`".into(),
+                ));
             }
             for (j, sensor) in asset.sensors.iter().enumerate() {
                 let at = |field: &str| format!("assets[{i}].sensors[{j}].{field}");
@@ -306,7 +315,10 @@ impl Line {
         for (i, flow) in self.flows.iter().enumerate() {
             for (field, id) in [("from", &flow.from), ("to", &flow.to)] {
                 if !asset_ids.contains(id.as_str()) {
-                    return Err((format!("flows[{i}].{field}"), format!("no asset has id `{id}`")));
+                    return Err((
+                        format!("flows[{i}].{field}"),
+                        format!("no asset has id `{id}`"),
+                    ));
                 }
             }
         }
@@ -316,10 +328,16 @@ impl Line {
                 return Err((at("sensor"), format!("no sensor has id `{}`", fault.sensor)));
             };
             if sensor.kind != SensorKind::Vibration {
-                return Err((at("sensor"), format!("`{}` is not a vibration sensor", fault.sensor)));
+                return Err((
+                    at("sensor"),
+                    format!("`{}` is not a vibration sensor", fault.sensor),
+                ));
             }
             if fault.mode.needs_bearing() && sensor.bearing.is_none() {
-                return Err((at("mode"), format!("sensor `{}` has no bearing to fail", fault.sensor)));
+                return Err((
+                    at("mode"),
+                    format!("sensor `{}` has no bearing to fail", fault.sensor),
+                ));
             }
             if !(fault.onset_s.is_finite() && fault.onset_s >= 0.0) {
                 return Err((at("onset_s"), "must be zero or more seconds".into()));
@@ -359,11 +377,17 @@ fn validate_sensor(sensor: &Sensor, at: &dyn Fn(&str) -> String) -> Result<(), (
     }
     if let Some(bearing) = &sensor.bearing {
         if sensor.kind != SensorKind::Vibration {
-            return Err((at("bearing"), "only a vibration sensor watches a bearing".into()));
+            return Err((
+                at("bearing"),
+                "only a vibration sensor watches a bearing".into(),
+            ));
         }
         let at = |field: &str| at(&format!("bearing.{field}"));
         if bearing.rolling_elements < 3 {
-            return Err((at("rolling_elements"), "a bearing has at least 3 rolling elements".into()));
+            return Err((
+                at("rolling_elements"),
+                "a bearing has at least 3 rolling elements".into(),
+            ));
         }
         if !(bearing.ball_diameter_mm.is_finite() && bearing.ball_diameter_mm > 0.0) {
             return Err((at("ball_diameter_mm"), "must be a positive diameter".into()));
@@ -371,10 +395,16 @@ fn validate_sensor(sensor: &Sensor, at: &dyn Fn(&str) -> String) -> Result<(), (
         if !(bearing.pitch_diameter_mm.is_finite()
             && bearing.pitch_diameter_mm > bearing.ball_diameter_mm)
         {
-            return Err((at("pitch_diameter_mm"), "must be larger than the ball diameter".into()));
+            return Err((
+                at("pitch_diameter_mm"),
+                "must be larger than the ball diameter".into(),
+            ));
         }
         if !(0.0..60.0).contains(&bearing.contact_angle_deg) {
-            return Err((at("contact_angle_deg"), "must be between 0 and 60 degrees".into()));
+            return Err((
+                at("contact_angle_deg"),
+                "must be between 0 and 60 degrees".into(),
+            ));
         }
     }
     Ok(())
@@ -389,13 +419,31 @@ mod tests {
     #[test]
     fn demo_line_loads_and_is_realistic() {
         let line = Line::from_json("demo.json", DEMO).expect("demo line is valid");
-        assert!(line.assets.len() >= 12, "demo has {} assets", line.assets.len());
+        assert!(
+            line.assets.len() >= 12,
+            "demo has {} assets",
+            line.assets.len()
+        );
         let kinds: HashSet<_> = line.assets.iter().map(|a| a.kind).collect();
-        for kind in [AssetKind::Motor, AssetKind::Gearbox, AssetKind::Pump, AssetKind::Fan, AssetKind::Conveyor, AssetKind::Robot] {
+        for kind in [
+            AssetKind::Motor,
+            AssetKind::Gearbox,
+            AssetKind::Pump,
+            AssetKind::Fan,
+            AssetKind::Conveyor,
+            AssetKind::Robot,
+        ] {
             assert!(kinds.contains(&kind), "demo lacks a {kind:?}");
         }
-        assert_eq!(line.simulation.faults.len(), 1, "one asset degrades in the demo");
-        assert!(line.sensors().any(|(_, s)| s.kind == SensorKind::Temperature));
+        assert_eq!(
+            line.simulation.faults.len(),
+            1,
+            "one asset degrades in the demo"
+        );
+        assert!(
+            line.sensors()
+                .any(|(_, s)| s.kind == SensorKind::Temperature)
+        );
     }
 
     fn with_demo(edit: impl FnOnce(&mut serde_json::Value)) -> String {
@@ -415,7 +463,10 @@ mod tests {
         assert_eq!(err.file, "plant.json");
         assert_eq!(err.field, "assets[2].sensors[0].sample_rate_hz");
         assert!(err.reason.contains("expected f32"), "{}", err.reason);
-        assert!(err.to_string().starts_with("plant.json: field `assets[2].sensors[0].sample_rate_hz`"));
+        assert!(
+            err.to_string()
+                .starts_with("plant.json: field `assets[2].sensors[0].sample_rate_hz`")
+        );
     }
 
     #[test]
@@ -443,13 +494,41 @@ mod tests {
     fn semantic_errors_name_the_field() {
         type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
         let cases: Vec<(Edit, &str, &str)> = vec![
-            (Box::new(|v| v["assets"][1]["id"] = v["assets"][0]["id"].clone()), "assets[1].id", "duplicate asset id"),
-            (Box::new(|v| v["assets"][0]["size_m"][1] = (-1.0).into()), "assets[0].size_m", "positive"),
-            (Box::new(|v| v["flows"][0]["to"] = "nowhere".into()), "flows[0].to", "no asset has id `nowhere`"),
-            (Box::new(|v| v["assets"][0]["rated_speed_rpm"] = 0.into()), "assets[0].rated_speed_rpm", "positive"),
-            (Box::new(|v| v["simulation"]["faults"][0]["sensor"] = "ghost".into()), "simulation.faults[0].sensor", "no sensor"),
-            (Box::new(|v| v["assets"] = serde_json::json!([])), "assets", "at least one"),
-            (Box::new(|v| v["version"] = 7.into()), "version", "not supported"),
+            (
+                Box::new(|v| v["assets"][1]["id"] = v["assets"][0]["id"].clone()),
+                "assets[1].id",
+                "duplicate asset id",
+            ),
+            (
+                Box::new(|v| v["assets"][0]["size_m"][1] = (-1.0).into()),
+                "assets[0].size_m",
+                "positive",
+            ),
+            (
+                Box::new(|v| v["flows"][0]["to"] = "nowhere".into()),
+                "flows[0].to",
+                "no asset has id `nowhere`",
+            ),
+            (
+                Box::new(|v| v["assets"][0]["rated_speed_rpm"] = 0.into()),
+                "assets[0].rated_speed_rpm",
+                "positive",
+            ),
+            (
+                Box::new(|v| v["simulation"]["faults"][0]["sensor"] = "ghost".into()),
+                "simulation.faults[0].sensor",
+                "no sensor",
+            ),
+            (
+                Box::new(|v| v["assets"] = serde_json::json!([])),
+                "assets",
+                "at least one",
+            ),
+            (
+                Box::new(|v| v["version"] = 7.into()),
+                "version",
+                "not supported",
+            ),
         ];
         for (edit, field, reason) in cases {
             let err = error_of(&with_demo(edit));
@@ -461,10 +540,15 @@ mod tests {
     #[test]
     fn bearing_geometry_is_checked() {
         let text = with_demo(|v| {
-            let sensors = v["assets"].as_array_mut().unwrap().iter_mut().flat_map(|a| {
-                a["sensors"].as_array_mut().unwrap().iter_mut()
-            });
-            let bearing_sensor = sensors.into_iter().find(|s| s.get("bearing").is_some()).unwrap();
+            let sensors = v["assets"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .flat_map(|a| a["sensors"].as_array_mut().unwrap().iter_mut());
+            let bearing_sensor = sensors
+                .into_iter()
+                .find(|s| s.get("bearing").is_some())
+                .unwrap();
             bearing_sensor["bearing"]["ball_diameter_mm"] = 500.0.into();
         });
         let err = error_of(&text);

@@ -140,7 +140,8 @@ impl WaveformBlock {
     pub fn encode(&self) -> Vec<u8> {
         let id = self.sensor.as_bytes();
         let pad = padding_after_id(id.len());
-        let mut out = Vec::with_capacity(WAVEFORM_HEADER_LEN + id.len() + pad + 4 * self.samples.len());
+        let mut out =
+            Vec::with_capacity(WAVEFORM_HEADER_LEN + id.len() + pad + 4 * self.samples.len());
         out.extend_from_slice(&WAVEFORM_MAGIC);
         out.push(1);
         out.push(SAMPLE_FORMAT_F32_LE);
@@ -162,7 +163,9 @@ impl WaveformBlock {
             return Err(FrameError::TooShort(frame.len()));
         }
         let u16_at = |at: usize| u16::from_le_bytes([frame[at], frame[at + 1]]);
-        let u32_at = |at: usize| u32::from_le_bytes([frame[at], frame[at + 1], frame[at + 2], frame[at + 3]]);
+        let u32_at = |at: usize| {
+            u32::from_le_bytes([frame[at], frame[at + 1], frame[at + 2], frame[at + 3]])
+        };
         let f32_at = |at: usize| f32::from_bits(u32_at(at));
         if frame[0..4] != WAVEFORM_MAGIC {
             return Err(FrameError::BadMagic);
@@ -196,7 +199,10 @@ impl WaveformBlock {
         let samples_at = WAVEFORM_HEADER_LEN + id_len + padding_after_id(id_len);
         let expected = samples_at + 4 * n;
         if frame.len() != expected {
-            return Err(FrameError::LengthMismatch { expected, actual: frame.len() });
+            return Err(FrameError::LengthMismatch {
+                expected,
+                actual: frame.len(),
+            });
         }
         let sensor = std::str::from_utf8(&frame[WAVEFORM_HEADER_LEN..WAVEFORM_HEADER_LEN + id_len])
             .map_err(|_| FrameError::SensorIdUtf8)?
@@ -205,7 +211,13 @@ impl WaveformBlock {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        Ok(WaveformBlock { sensor, t_start, sample_rate_hz, shaft_rpm, samples })
+        Ok(WaveformBlock {
+            sensor,
+            t_start,
+            sample_rate_hz,
+            shaft_rpm,
+            samples,
+        })
     }
 }
 
@@ -248,7 +260,10 @@ mod tests {
         assert_eq!(bytes[5], 1);
         assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 2);
         assert_eq!(f64::from_le_bytes(bytes[8..16].try_into().unwrap()), 1234.5);
-        assert_eq!(f32::from_le_bytes(bytes[16..20].try_into().unwrap()), 12_800.0);
+        assert_eq!(
+            f32::from_le_bytes(bytes[16..20].try_into().unwrap()),
+            12_800.0
+        );
         assert_eq!(u32::from_le_bytes(bytes[24..28].try_into().unwrap()), 3);
         assert_eq!(&bytes[28..30], b"M1");
         assert_eq!(&bytes[30..32], &[0, 0], "padding to a multiple of 4");
@@ -266,29 +281,50 @@ mod tests {
     #[test]
     fn malformed_binary_frames_are_errors_not_panics() {
         let good = block("P1", 16).encode();
-        assert_eq!(WaveformBlock::decode(&good[..10]), Err(FrameError::TooShort(10)));
+        assert_eq!(
+            WaveformBlock::decode(&good[..10]),
+            Err(FrameError::TooShort(10))
+        );
         let mut bad = good.clone();
         bad[0] = b'X';
         assert_eq!(WaveformBlock::decode(&bad), Err(FrameError::BadMagic));
         let mut bad = good.clone();
         bad[4] = 9;
-        assert_eq!(WaveformBlock::decode(&bad), Err(FrameError::UnsupportedVersion(9)));
+        assert_eq!(
+            WaveformBlock::decode(&bad),
+            Err(FrameError::UnsupportedVersion(9))
+        );
         let mut bad = good.clone();
         bad[5] = 2;
-        assert_eq!(WaveformBlock::decode(&bad), Err(FrameError::UnsupportedFormat(2)));
-        assert!(matches!(WaveformBlock::decode(&good[..good.len() - 1]), Err(FrameError::LengthMismatch { .. })));
+        assert_eq!(
+            WaveformBlock::decode(&bad),
+            Err(FrameError::UnsupportedFormat(2))
+        );
+        assert!(matches!(
+            WaveformBlock::decode(&good[..good.len() - 1]),
+            Err(FrameError::LengthMismatch { .. })
+        ));
         let mut bad = good.clone();
         bad[24..28].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(matches!(WaveformBlock::decode(&bad), Err(FrameError::TooManySamples(_))));
+        assert!(matches!(
+            WaveformBlock::decode(&bad),
+            Err(FrameError::TooManySamples(_))
+        ));
         let mut bad = good.clone();
         bad[16..20].copy_from_slice(&(-5.0f32).to_le_bytes());
-        assert!(matches!(WaveformBlock::decode(&bad), Err(FrameError::BadSampleRate(_))));
+        assert!(matches!(
+            WaveformBlock::decode(&bad),
+            Err(FrameError::BadSampleRate(_))
+        ));
         let mut bad = good.clone();
         bad[28] = 0xFF;
         assert_eq!(WaveformBlock::decode(&bad), Err(FrameError::SensorIdUtf8));
         let mut bad = good;
         bad[6..8].copy_from_slice(&0u16.to_le_bytes());
-        assert_eq!(WaveformBlock::decode(&bad), Err(FrameError::SensorIdLength(0)));
+        assert_eq!(
+            WaveformBlock::decode(&bad),
+            Err(FrameError::SensorIdLength(0))
+        );
     }
 
     #[test]
@@ -300,7 +336,9 @@ mod tests {
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         for _ in 0..2000 {
             let mut frame = good.clone();
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let at = (state >> 33) as usize % frame.len();
             frame[at] ^= (state >> 20) as u8 | 1;
             let _ = WaveformBlock::decode(&frame);
@@ -313,9 +351,15 @@ mod tests {
             TextMessage::hello("bottling-1", Clock::Simulated, 10.0),
             TextMessage::Readings {
                 t: 12.5,
-                values: vec![Reading { sensor: "M1-T".into(), value: 48.25 }],
+                values: vec![Reading {
+                    sensor: "M1-T".into(),
+                    value: 48.25,
+                }],
             },
-            TextMessage::Notice { level: NoticeLevel::Warning, message: "lagging".into() },
+            TextMessage::Notice {
+                level: NoticeLevel::Warning,
+                message: "lagging".into(),
+            },
         ];
         for message in messages {
             assert_eq!(TextMessage::from_json(&message.to_json()).unwrap(), message);
@@ -342,7 +386,10 @@ mod tests {
             r#"{"type":"readings","t":"soon","values":[]}"#,
             r#"{"type":"readings","t":1,"values":[{"sensor":"x"}]}"#,
         ] {
-            assert!(matches!(TextMessage::from_json(text), Err(FrameError::Json(_))), "{text}");
+            assert!(
+                matches!(TextMessage::from_json(text), Err(FrameError::Json(_))),
+                "{text}"
+            );
         }
         let future = r#"{"type":"hello","protocol":2,"line_id":"l","server":"s","clock":"unix","time_scale":1}"#;
         assert_eq!(TextMessage::from_json(future), Err(FrameError::Version(2)));

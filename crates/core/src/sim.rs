@@ -80,12 +80,20 @@ impl Simulator {
                         kind: asset.kind,
                         sample_rate_hz: fs,
                         shaft_rpm,
-                        defects: sensor.bearing.as_ref().map(|b| b.defect_frequencies(shaft_rpm)),
+                        defects: sensor
+                            .bearing
+                            .as_ref()
+                            .map(|b| b.defect_frequencies(shaft_rpm)),
                         unbalance_mm_s: 0.7 + 0.6 * rng.uniform(),
                         // Keep the ring well below Nyquist so it is sampled faithfully.
                         resonance_hz: (2200.0 + 1400.0 * rng.uniform()).min(0.35 * fs),
                         phases: [0.0; 4].map(|_| TAU * rng.uniform()),
-                        fault: line.simulation.faults.iter().find(|f| f.sensor == sensor.id).cloned(),
+                        fault: line
+                            .simulation
+                            .faults
+                            .iter()
+                            .find(|f| f.sensor == sensor.id)
+                            .cloned(),
                     });
                 } else {
                     scalars.push(ScalarChannel {
@@ -99,7 +107,12 @@ impl Simulator {
                 }
             }
         }
-        Simulator { seed, block_len, vibration, scalars }
+        Simulator {
+            seed,
+            block_len,
+            vibration,
+            scalars,
+        }
     }
 
     pub fn vibration_sensors(&self) -> impl Iterator<Item = &str> {
@@ -142,7 +155,11 @@ impl Simulator {
                             _ => 15.0,
                         };
                         // A failing bearing runs hot: friction grows with the damage.
-                        22.0 + rise + 2.0 * c.offset + 0.8 * drift + 30.0 * severity.powi(2) + 0.1 * rng.normal()
+                        22.0 + rise
+                            + 2.0 * c.offset
+                            + 0.8 * drift
+                            + 30.0 * severity.powi(2)
+                            + 0.1 * rng.normal()
                     }
                     SensorKind::Speed => c.rated_rpm * (1.0 + 0.002 * drift) + 0.5 * rng.normal(),
                     SensorKind::Current => {
@@ -156,19 +173,28 @@ impl Simulator {
                     SensorKind::Pressure => 3.5 + 0.05 * drift + 0.02 * rng.normal(),
                     SensorKind::Vibration => unreachable!("vibration sensors are not scalars"),
                 };
-                Reading { sensor: c.sensor.clone(), value: (value * 1000.0).round() / 1000.0 }
+                Reading {
+                    sensor: c.sensor.clone(),
+                    value: (value * 1000.0).round() / 1000.0,
+                }
             })
             .collect()
     }
 
     /// Waveform blocks of every vibration sensor, starting at `t_start`.
     pub fn waveforms(&self, t_start: f64) -> Vec<WaveformBlock> {
-        self.vibration.iter().map(|c| self.waveform_of(c, t_start)).collect()
+        self.vibration
+            .iter()
+            .map(|c| self.waveform_of(c, t_start))
+            .collect()
     }
 
     /// One sensor's block, or `None` for an unknown or non-vibration sensor.
     pub fn waveform(&self, sensor: &str, t_start: f64) -> Option<WaveformBlock> {
-        self.vibration.iter().find(|c| c.sensor == sensor).map(|c| self.waveform_of(c, t_start))
+        self.vibration
+            .iter()
+            .find(|c| c.sensor == sensor)
+            .map(|c| self.waveform_of(c, t_start))
     }
 
     fn waveform_of(&self, c: &VibrationChannel, t_start: f64) -> WaveformBlock {
@@ -234,7 +260,10 @@ impl Simulator {
         let mut samples: Vec<f64> = (0..n)
             .map(|i| {
                 let t = t_start + i as f64 / fs;
-                let periodic: f64 = tones.iter().map(|&(f, a, phase)| a * (TAU * f * t + phase).sin()).sum();
+                let periodic: f64 = tones
+                    .iter()
+                    .map(|&(f, a, phase)| a * (TAU * f * t + phase).sin())
+                    .sum();
                 periodic + noise_g * rng.normal()
             })
             .collect();
@@ -256,14 +285,21 @@ impl Simulator {
                     break;
                 }
                 let modulation = match mode {
-                    Some(FaultMode::InnerRace) => 0.5 * (1.0 + (TAU * defects.shaft_hz * rpm / c.shaft_rpm * t_impact).cos()),
-                    Some(FaultMode::Ball) => 0.5 * (1.0 + (TAU * defects.ftf * rpm / c.shaft_rpm * t_impact).cos()),
+                    Some(FaultMode::InnerRace) => {
+                        0.5 * (1.0 + (TAU * defects.shaft_hz * rpm / c.shaft_rpm * t_impact).cos())
+                    }
+                    Some(FaultMode::Ball) => {
+                        0.5 * (1.0 + (TAU * defects.ftf * rpm / c.shaft_rpm * t_impact).cos())
+                    }
                     _ => 1.0,
                 };
                 let first = ((t_impact - t_start) * fs).ceil().max(0.0) as usize;
                 for (i, sample) in samples.iter_mut().enumerate().skip(first).take(ring_len) {
                     let tau = t_start + i as f64 / fs - t_impact;
-                    *sample += amplitude * modulation * (-zeta * omega_n * tau).exp() * (omega_d * tau).sin();
+                    *sample += amplitude
+                        * modulation
+                        * (-zeta * omega_n * tau).exp()
+                        * (omega_d * tau).sin();
                 }
             }
         }
@@ -298,8 +334,18 @@ mod tests {
         let (asset, _) = line.sensor(sensor).unwrap();
         let block = sim.waveform(sensor, t).unwrap();
         let low = iso::band_low_hz(f64::from(block.shaft_rpm.unwrap()));
-        let v = velocity_rms_mm_s(&mut FftCache::default(), &block.samples, f64::from(block.sample_rate_hz), STANDARD_GRAVITY, low, iso::BAND_HIGH_HZ);
-        (v, iso::boundaries(asset.iso.group, asset.iso.support).zone_of(v))
+        let v = velocity_rms_mm_s(
+            &mut FftCache::default(),
+            &block.samples,
+            f64::from(block.sample_rate_hz),
+            STANDARD_GRAVITY,
+            low,
+            iso::BAND_HIGH_HZ,
+        );
+        (
+            v,
+            iso::boundaries(asset.iso.group, asset.iso.support).zone_of(v),
+        )
     }
 
     #[test]
@@ -310,7 +356,12 @@ mod tests {
         let c = Simulator::new(&line, 43).waveforms(100.0);
         assert_eq!(a, b);
         assert_ne!(a, c);
-        assert_eq!(a.len(), line.sensors().filter(|(_, s)| s.kind == SensorKind::Vibration).count());
+        assert_eq!(
+            a.len(),
+            line.sensors()
+                .filter(|(_, s)| s.kind == SensorKind::Vibration)
+                .count()
+        );
     }
 
     #[test]
@@ -336,7 +387,10 @@ mod tests {
         }
         assert!(zones[0].1 <= Zone::B, "{zones:?}");
         assert_eq!(zones[3].1, Zone::D, "{zones:?}");
-        assert!(zones.windows(2).all(|w| w[0].0 < w[1].0), "velocity grows: {zones:?}");
+        assert!(
+            zones.windows(2).all(|w| w[0].0 < w[1].0),
+            "velocity grows: {zones:?}"
+        );
     }
 
     /// The defect frequency must appear in the envelope of the resonance band:
@@ -351,18 +405,34 @@ mod tests {
         let block = sim.waveform(&fault.sensor, t).unwrap();
         let (asset, sensor) = line.sensor(&fault.sensor).unwrap();
         let rpm = f64::from(block.shaft_rpm.unwrap());
-        let bpfo = sensor.bearing.as_ref().unwrap().defect_frequencies(rpm).bpfo;
+        let bpfo = sensor
+            .bearing
+            .as_ref()
+            .unwrap()
+            .defect_frequencies(rpm)
+            .bpfo;
         assert!(rpm > 0.9 * f64::from(asset.rated_speed_rpm));
         // High-pass by differencing twice, then square: the envelope.
-        let envelope: Vec<f32> = block.samples.windows(3).map(|w| (w[2] - 2.0 * w[1] + w[0]).powi(2)).collect();
-        let spectrum = WindowedSpectrum::compute(&mut FftCache::default(), &envelope, f64::from(block.sample_rate_hz));
+        let envelope: Vec<f32> = block
+            .samples
+            .windows(3)
+            .map(|w| (w[2] - 2.0 * w[1] + w[0]).powi(2))
+            .collect();
+        let spectrum = WindowedSpectrum::compute(
+            &mut FftCache::default(),
+            &envelope,
+            f64::from(block.sample_rate_hz),
+        );
         let df = spectrum.bin_hz();
         let peak_bin = (((0.5 * bpfo) / df) as usize..((4.5 * bpfo) / df) as usize)
             .max_by(|&a, &b| spectrum.bins[a].norm().total_cmp(&spectrum.bins[b].norm()))
             .unwrap();
         let peak_hz = peak_bin as f64 * df;
         let harmonic = (peak_hz / bpfo).round();
-        assert!(harmonic >= 1.0 && (peak_hz - harmonic * bpfo).abs() < 3.0 * df * harmonic, "peak {peak_hz:.1} Hz, BPFO {bpfo:.1} Hz");
+        assert!(
+            harmonic >= 1.0 && (peak_hz - harmonic * bpfo).abs() < 3.0 * df * harmonic,
+            "peak {peak_hz:.1} Hz, BPFO {bpfo:.1} Hz"
+        );
     }
 
     #[test]
@@ -374,7 +444,9 @@ mod tests {
         let sim = Simulator::new(&line, 5);
         let fault = &line.simulation.faults[0];
         let before = sim.waveform(&fault.sensor, 0.0).unwrap();
-        let after = sim.waveform(&fault.sensor, fault.onset_s + 0.3 * fault.ramp_s).unwrap();
+        let after = sim
+            .waveform(&fault.sensor, fault.onset_s + 0.3 * fault.ramp_s)
+            .unwrap();
         let kurtosis = |x: &[f32]| {
             let n = x.len() as f64;
             let m = x.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
@@ -382,8 +454,16 @@ mod tests {
             let m4 = x.iter().map(|&v| (f64::from(v) - m).powi(4)).sum::<f64>() / n;
             m4 / (m2 * m2)
         };
-        assert!(kurtosis(&before.samples) < 3.5, "{}", kurtosis(&before.samples));
-        assert!(kurtosis(&after.samples) > 4.0, "{}", kurtosis(&after.samples));
+        assert!(
+            kurtosis(&before.samples) < 3.5,
+            "{}",
+            kurtosis(&before.samples)
+        );
+        assert!(
+            kurtosis(&after.samples) > 4.0,
+            "{}",
+            kurtosis(&after.samples)
+        );
     }
 
     #[test]
@@ -392,12 +472,27 @@ mod tests {
         let sim = Simulator::new(&line, 9);
         let fault = &line.simulation.faults[0];
         let (asset, _) = line.sensor(&fault.sensor).unwrap();
-        let temp_sensor = asset.sensors.iter().find(|s| s.kind == SensorKind::Temperature).expect("faulted asset has a temperature sensor");
-        let value_at = |t: f64| sim.readings(t).into_iter().find(|r| r.sensor == temp_sensor.id).unwrap().value;
+        let temp_sensor = asset
+            .sensors
+            .iter()
+            .find(|s| s.kind == SensorKind::Temperature)
+            .expect("faulted asset has a temperature sensor");
+        let value_at = |t: f64| {
+            sim.readings(t)
+                .into_iter()
+                .find(|r| r.sensor == temp_sensor.id)
+                .unwrap()
+                .value
+        };
         let healthy = value_at(fault.onset_s - 1.0);
         let failed = value_at(fault.onset_s + fault.ramp_s);
         assert!(failed > healthy + 20.0, "{healthy} -> {failed}");
-        assert_eq!(sim.readings(0.0).len(), line.sensors().filter(|(_, s)| s.kind != SensorKind::Vibration).count());
+        assert_eq!(
+            sim.readings(0.0).len(),
+            line.sensors()
+                .filter(|(_, s)| s.kind != SensorKind::Vibration)
+                .count()
+        );
     }
 
     #[test]
