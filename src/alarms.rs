@@ -33,7 +33,11 @@ pub struct Alarm {
 
 impl Alarm {
     pub fn severity(&self) -> &'static str {
-        if self.level == Zone::D { "critical" } else { "warning" }
+        if self.level == Zone::D {
+            "critical"
+        } else {
+            "warning"
+        }
     }
 }
 
@@ -67,11 +71,21 @@ impl AlarmBook {
 
     /// Feeds the asset's current level (None: no usable data); returns the
     /// alarm raised by this observation, if any.
-    pub fn observe(&mut self, asset: &str, level: Option<Zone>, now: f64, message: impl FnOnce() -> String) -> Option<&Alarm> {
+    pub fn observe(
+        &mut self,
+        asset: &str,
+        level: Option<Zone>,
+        now: f64,
+        message: impl FnOnce() -> String,
+    ) -> Option<&Alarm> {
         let index = match self.watches.iter().position(|w| w.asset == asset) {
             Some(i) => i,
             None => {
-                self.watches.push(Watch { asset: asset.to_owned(), alarmed: None, better_since: None });
+                self.watches.push(Watch {
+                    asset: asset.to_owned(),
+                    alarmed: None,
+                    better_since: None,
+                });
                 self.watches.len() - 1
             }
         };
@@ -86,7 +100,15 @@ impl AlarmBook {
             for older in self.alarms.iter_mut().filter(|a| a.asset == asset) {
                 older.active = false;
             }
-            self.alarms.push(Alarm { id, asset: asset.to_owned(), level, raised_at: now, message: message(), acknowledged: false, active: true });
+            self.alarms.push(Alarm {
+                id,
+                asset: asset.to_owned(),
+                level,
+                raised_at: now,
+                message: message(),
+                acknowledged: false,
+                active: true,
+            });
             self.trim();
             return self.alarms.last();
         }
@@ -119,7 +141,11 @@ impl AlarmBook {
 
     fn trim(&mut self) {
         while self.alarms.len() > MAX_ALARMS {
-            let victim = self.alarms.iter().position(|a| a.acknowledged && !a.active).unwrap_or(0);
+            let victim = self
+                .alarms
+                .iter()
+                .position(|a| a.acknowledged && !a.active)
+                .unwrap_or(0);
             self.alarms.remove(victim);
         }
     }
@@ -140,7 +166,12 @@ impl Plugin for AlarmPlugin {
         app.init_resource::<AlarmBook>()
             .add_message::<AlarmRaised>()
             .add_message::<AcknowledgeAlarm>()
-            .add_systems(Update, (watch_health, acknowledge).chain().after(crate::health::HealthSet));
+            .add_systems(
+                Update,
+                (watch_health, acknowledge)
+                    .chain()
+                    .after(crate::health::HealthSet),
+            );
     }
 }
 
@@ -190,12 +221,27 @@ mod tests {
     #[test]
     fn worsening_raises_and_escalates() {
         let mut book = AlarmBook::default();
-        assert!(book.observe("P1", Some(Zone::B), 0.0, msg).is_none(), "B raises nothing");
-        assert_eq!(book.observe("P1", Some(Zone::C), 1.0, msg).map(|a| a.level), Some(Zone::C));
-        assert!(book.observe("P1", Some(Zone::C), 2.0, msg).is_none(), "no repeat while it stays");
-        assert_eq!(book.observe("P1", Some(Zone::D), 3.0, msg).map(|a| a.level), Some(Zone::D));
+        assert!(
+            book.observe("P1", Some(Zone::B), 0.0, msg).is_none(),
+            "B raises nothing"
+        );
+        assert_eq!(
+            book.observe("P1", Some(Zone::C), 1.0, msg).map(|a| a.level),
+            Some(Zone::C)
+        );
+        assert!(
+            book.observe("P1", Some(Zone::C), 2.0, msg).is_none(),
+            "no repeat while it stays"
+        );
+        assert_eq!(
+            book.observe("P1", Some(Zone::D), 3.0, msg).map(|a| a.level),
+            Some(Zone::D)
+        );
         assert_eq!(book.alarms().len(), 2);
-        assert!(!book.alarms()[0].active && book.alarms()[1].active, "escalation supersedes");
+        assert!(
+            !book.alarms()[0].active && book.alarms()[1].active,
+            "escalation supersedes"
+        );
     }
 
     #[test]
@@ -215,8 +261,14 @@ mod tests {
         book.observe("F1", Some(Zone::A), 10.0, msg);
         assert!(book.alarms()[0].active, "not yet cleared");
         book.observe("F1", Some(Zone::A), 10.0 + CLEAR_AFTER_S, msg);
-        assert!(!book.alarms()[0].active, "cleared after lasting improvement");
-        assert!(book.observe("F1", Some(Zone::C), 200.0, msg).is_some(), "a new problem is a new alarm");
+        assert!(
+            !book.alarms()[0].active,
+            "cleared after lasting improvement"
+        );
+        assert!(
+            book.observe("F1", Some(Zone::C), 200.0, msg).is_some(),
+            "a new problem is a new alarm"
+        );
     }
 
     #[test]

@@ -30,18 +30,31 @@ const DRAG_THRESHOLD_PX: f32 = 6.0;
 
 impl Default for OrbitCamera {
     fn default() -> Self {
-        OrbitCamera { focus: Vec3::ZERO, yaw: -0.6, pitch: 0.55, distance: 30.0 }
+        OrbitCamera {
+            focus: Vec3::ZERO,
+            yaw: -0.6,
+            pitch: 0.55,
+            distance: 30.0,
+        }
     }
 }
 
 impl OrbitCamera {
     /// Framing that shows the whole line.
     pub fn framing(bounds: &LineBounds) -> Self {
-        OrbitCamera { focus: bounds.centre().with_y(0.5), distance: (bounds.radius() * 1.7).clamp(MIN_DISTANCE, MAX_DISTANCE), ..default() }
+        OrbitCamera {
+            focus: bounds.centre().with_y(0.5),
+            distance: (bounds.radius() * 1.7).clamp(MIN_DISTANCE, MAX_DISTANCE),
+            ..default()
+        }
     }
 
     pub fn transform(&self) -> Transform {
-        let offset = Vec3::new(self.pitch.cos() * self.yaw.sin(), self.pitch.sin(), self.pitch.cos() * self.yaw.cos()) * self.distance;
+        let offset = Vec3::new(
+            self.pitch.cos() * self.yaw.sin(),
+            self.pitch.sin(),
+            self.pitch.cos() * self.yaw.cos(),
+        ) * self.distance;
         Transform::from_translation(self.focus + offset).looking_at(self.focus, Vec3::Y)
     }
 
@@ -69,8 +82,15 @@ pub struct OrbitCameraPlugin;
 
 impl Plugin for OrbitCameraPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Startup, spawn_camera)
-            .add_systems(Update, (frame_line.run_if(resource_added::<LineBounds>), drive_camera, apply_orbit).chain());
+        app.add_systems(Startup, spawn_camera).add_systems(
+            Update,
+            (
+                frame_line.run_if(resource_added::<LineBounds>),
+                drive_camera,
+                apply_orbit,
+            )
+                .chain(),
+        );
     }
 }
 
@@ -106,7 +126,9 @@ fn drive_camera(
     mut cameras: Query<&mut OrbitCamera>,
     mut drag: Local<DragTracker>,
 ) {
-    let Ok(mut camera) = cameras.single_mut() else { return };
+    let Ok(mut camera) = cameras.single_mut() else {
+        return;
+    };
     const BUTTONS: [MouseButton; 3] = [MouseButton::Left, MouseButton::Right, MouseButton::Middle];
     if buttons.any_just_pressed(BUTTONS) || touches.any_just_pressed() {
         drag.travelled = 0.0;
@@ -170,7 +192,12 @@ mod tests {
 
     #[test]
     fn camera_looks_at_its_focus_from_its_distance() {
-        let orbit = OrbitCamera { focus: Vec3::new(3.0, 0.5, -2.0), yaw: 0.3, pitch: 0.7, distance: 12.0 };
+        let orbit = OrbitCamera {
+            focus: Vec3::new(3.0, 0.5, -2.0),
+            yaw: 0.3,
+            pitch: 0.7,
+            distance: 12.0,
+        };
         let t = orbit.transform();
         assert!((t.translation.distance(orbit.focus) - 12.0).abs() < 1e-4);
         let towards_focus = (orbit.focus - t.translation).normalize();
@@ -202,7 +229,10 @@ mod tests {
 
     #[test]
     fn framing_keeps_the_whole_line_in_view() {
-        let bounds = LineBounds { min: Vec3::new(-17.0, 0.0, -6.0), max: Vec3::new(17.0, 3.0, 5.0) };
+        let bounds = LineBounds {
+            min: Vec3::new(-17.0, 0.0, -6.0),
+            max: Vec3::new(17.0, 3.0, 5.0),
+        };
         let orbit = OrbitCamera::framing(&bounds);
         assert!(orbit.distance > bounds.radius());
         assert!((orbit.focus.x - bounds.centre().x).abs() < 1e-4);

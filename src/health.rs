@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use bevy::platform::time::Instant;
 use bevy::prelude::*;
-use linetwin_core::diagnosis::{Diagnoser, Diagnosis, DiagnosisInput, DiagnosisSpectra, HealthState};
+use linetwin_core::diagnosis::{
+    Diagnoser, Diagnosis, DiagnosisInput, DiagnosisSpectra, HealthState,
+};
 use linetwin_core::dsp::acceleration_scale;
 use linetwin_core::iso::{self, Zone};
 use linetwin_core::line::{Line, SensorKind};
@@ -26,7 +28,9 @@ pub const STALE_AFTER: Duration = Duration::from_secs(15);
 /// its pace however many arrive at once; on a device whose frames are slow
 /// anyway (software rendering), more work fits in each.
 pub fn diagnosis_budget(last_frame: Duration) -> Duration {
-    last_frame.mul_f64(0.3).clamp(Duration::from_millis(8), Duration::from_millis(50))
+    last_frame
+        .mul_f64(0.3)
+        .clamp(Duration::from_millis(8), Duration::from_millis(50))
 }
 
 /// Points kept per trend: two hours at one block every 2 s... within reason.
@@ -150,19 +154,36 @@ impl AssetHealth {
             .iter()
             .filter(|(_, s)| s.kind == SensorKind::Vibration && s.zone.is_some())
             .max_by_key(|(_, s)| s.zone);
-        let Some((id, sensor)) = worst else { return "no vibration data".to_owned() };
-        let velocity = sensor.value.map_or(String::new(), |v| format!("{v:.2} mm/s"));
-        let iso = sensor.iso_zone.map_or(String::new(), |z| format!(" (ISO zone {})", z.letter()));
+        let Some((id, sensor)) = worst else {
+            return "no vibration data".to_owned();
+        };
+        let velocity = sensor
+            .value
+            .map_or(String::new(), |v| format!("{v:.2} mm/s"));
+        let iso = sensor
+            .iso_zone
+            .map_or(String::new(), |z| format!(" (ISO zone {})", z.letter()));
         match sensor.diagnosis.as_deref() {
-            Some(d) if d.verdict.mode().is_some() => format!("{id}: {} diagnosed, {}; {velocity}{iso}", d.verdict.label(), d.health.label()),
+            Some(d) if d.verdict.mode().is_some() => format!(
+                "{id}: {} diagnosed, {}; {velocity}{iso}",
+                d.verdict.label(),
+                d.health.label()
+            ),
             _ => format!("{id}: {velocity}{iso}"),
         }
     }
 
     /// Worst zone of the fresh vibration sensors; grey when none is fresh.
     pub fn evaluate(&self, now: f64) -> HealthStatus {
-        let vibration = || self.sensors.values().filter(|s| s.kind == SensorKind::Vibration);
-        let fresh = |s: &&SensorState| s.updated_at.is_some_and(|t| now - t <= STALE_AFTER.as_secs_f64());
+        let vibration = || {
+            self.sensors
+                .values()
+                .filter(|s| s.kind == SensorKind::Vibration)
+        };
+        let fresh = |s: &&SensorState| {
+            s.updated_at
+                .is_some_and(|t| now - t <= STALE_AFTER.as_secs_f64())
+        };
         if let Some(worst) = vibration().filter(fresh).filter_map(|s| s.zone).max() {
             HealthStatus::Zone(worst)
         } else if vibration().any(|s| s.updated_at.is_some()) {
@@ -182,7 +203,10 @@ impl AssetHealth {
     }
 
     pub fn last_update(&self) -> Option<f64> {
-        self.sensors.values().filter_map(|s| s.updated_at).max_by(f64::total_cmp)
+        self.sensors
+            .values()
+            .filter_map(|s| s.updated_at)
+            .max_by(f64::total_cmp)
     }
 }
 
@@ -206,9 +230,17 @@ impl LineHealth {
                 })
                 .collect();
             for sensor in &asset.sensors {
-                health.sensor_owner.insert(sensor.id.clone(), asset.id.clone());
+                health
+                    .sensor_owner
+                    .insert(sensor.id.clone(), asset.id.clone());
             }
-            health.assets.insert(asset.id.clone(), AssetHealth { sensors, status: HealthStatus::NoData });
+            health.assets.insert(
+                asset.id.clone(),
+                AssetHealth {
+                    sensors,
+                    status: HealthStatus::NoData,
+                },
+            );
         }
         health
     }
@@ -293,7 +325,13 @@ impl Plugin for HealthPlugin {
                 Update,
                 (
                     reset_for_line.run_if(resource_added::<LineDescription>),
-                    (record_readings, queue_waveforms, diagnose_pending, publish_status).chain(),
+                    (
+                        record_readings,
+                        queue_waveforms,
+                        diagnose_pending,
+                        publish_status,
+                    )
+                        .chain(),
                 )
                     .chain()
                     .in_set(HealthSet),
@@ -305,7 +343,11 @@ fn reset_for_line(line: Res<LineDescription>, mut health: ResMut<LineHealth>) {
     *health = LineHealth::for_line(&line.0);
 }
 
-fn record_readings(mut incoming: MessageReader<ReadingsReceived>, mut health: ResMut<LineHealth>, time: Res<Time<Real>>) {
+fn record_readings(
+    mut incoming: MessageReader<ReadingsReceived>,
+    mut health: ResMut<LineHealth>,
+    time: Res<Time<Real>>,
+) {
     let now = time.elapsed_secs_f64();
     for message in incoming.read() {
         for reading in &message.values {
@@ -315,7 +357,11 @@ fn record_readings(mut incoming: MessageReader<ReadingsReceived>, mut health: Re
             {
                 sensor.value = Some(reading.value);
                 sensor.updated_at = Some(now);
-                sensor.push_trend(TrendPoint { t: now, velocity_mm_s: reading.value, kurtosis: None });
+                sensor.push_trend(TrendPoint {
+                    t: now,
+                    velocity_mm_s: reading.value,
+                    kurtosis: None,
+                });
             }
         }
     }
@@ -329,15 +375,27 @@ pub fn diagnose_block(
     asset: &linetwin_core::line::Asset,
     sensor: &linetwin_core::line::Sensor,
 ) -> Result<(Diagnosis, DiagnosisSpectra), String> {
-    let scale = acceleration_scale(&sensor.unit).ok_or_else(|| format!("unit `{}` is not an acceleration unit this viewer knows", sensor.unit))?;
+    let scale = acceleration_scale(&sensor.unit).ok_or_else(|| {
+        format!(
+            "unit `{}` is not an acceleration unit this viewer knows",
+            sensor.unit
+        )
+    })?;
     let sample_rate_hz = f64::from(block.sample_rate_hz);
     if sample_rate_hz < 2.0 * iso::BAND_HIGH_HZ {
-        return Err(format!("{sample_rate_hz} Hz sampling cannot see the ISO band up to 1 kHz"));
+        return Err(format!(
+            "{sample_rate_hz} Hz sampling cannot see the ISO band up to 1 kHz"
+        ));
     }
     if block.samples.len() < 1024 {
-        return Err(format!("a block of {} samples is too short for a spectrum", block.samples.len()));
+        return Err(format!(
+            "a block of {} samples is too short for a spectrum",
+            block.samples.len()
+        ));
     }
-    let shaft_rpm = block.shaft_rpm.map_or(f64::from(sensor.shaft_rpm(asset)), f64::from);
+    let shaft_rpm = block
+        .shaft_rpm
+        .map_or(f64::from(sensor.shaft_rpm(asset)), f64::from);
     let mut input = DiagnosisInput::new(&block.samples, sample_rate_hz, shaft_rpm)
         .with_unit_scale(scale)
         .with_iso(asset.iso.group, asset.iso.support);
@@ -378,7 +436,9 @@ fn diagnose_pending(
     let frame_start = Instant::now();
     // At least one block per frame, so a slow device still makes progress.
     while let Some(block) = pending.pop() {
-        let Some((asset, sensor)) = line.0.sensor(&block.sensor) else { continue };
+        let Some((asset, sensor)) = line.0.sensor(&block.sensor) else {
+            continue;
+        };
         if sensor.kind != SensorKind::Vibration {
             continue;
         }
@@ -389,8 +449,14 @@ fn diagnose_pending(
         stats.samples += block.samples.len() as u64;
         stats.busy_s += seconds;
         stats.slowest_block_ms = stats.slowest_block_ms.max(seconds * 1000.0);
-        let Some(state) = health.sensor_mut(&block.sensor) else { continue };
-        state.shaft_rpm = Some(block.shaft_rpm.map_or(f64::from(sensor.shaft_rpm(asset)), f64::from));
+        let Some(state) = health.sensor_mut(&block.sensor) else {
+            continue;
+        };
+        state.shaft_rpm = Some(
+            block
+                .shaft_rpm
+                .map_or(f64::from(sensor.shaft_rpm(asset)), f64::from),
+        );
         match diagnosed {
             Ok((diagnosis, spectra)) => {
                 let velocity = diagnosis.velocity.as_ref().map(|v| v.rms_mm_s);
@@ -400,7 +466,11 @@ fn diagnose_pending(
                 state.updated_at = Some(now);
                 state.problem = None;
                 if let Some(v) = velocity {
-                    state.push_trend(TrendPoint { t: now, velocity_mm_s: v, kurtosis: diagnosis.indicators.as_ref().map(|i| i.kurtosis) });
+                    state.push_trend(TrendPoint {
+                        t: now,
+                        velocity_mm_s: v,
+                        kurtosis: diagnosis.indicators.as_ref().map(|i| i.kurtosis),
+                    });
                 }
                 state.diagnosis = Some(Arc::new(diagnosis));
                 state.spectra = Some(Arc::new(spectra));
@@ -415,12 +485,21 @@ fn diagnose_pending(
     }
 }
 
-fn publish_status(mut health: ResMut<LineHealth>, time: Res<Time<Real>>, mut changes: MessageWriter<ZoneChanged>) {
+fn publish_status(
+    mut health: ResMut<LineHealth>,
+    time: Res<Time<Real>>,
+    mut changes: MessageWriter<ZoneChanged>,
+) {
     let now = time.elapsed_secs_f64();
     for (id, asset) in &mut health.assets {
         let status = asset.evaluate(now);
         if status != asset.status {
-            changes.write(ZoneChanged { asset: id.clone(), from: asset.status, to: status, velocity_mm_s: asset.worst_velocity() });
+            changes.write(ZoneChanged {
+                asset: id.clone(),
+                from: asset.status,
+                to: status,
+                velocity_mm_s: asset.worst_velocity(),
+            });
             asset.status = status;
         }
     }
@@ -429,27 +508,48 @@ fn publish_status(mut health: ResMut<LineHealth>, time: Res<Time<Real>>, mut cha
 #[cfg(test)]
 mod tests {
     use super::*;
-    
+
     fn vibration(zone: Option<Zone>, updated_at: Option<f64>) -> SensorState {
-        SensorState { value: zone.map(|_| 1.0), zone, updated_at, ..SensorState::new(SensorKind::Vibration, "g") }
+        SensorState {
+            value: zone.map(|_| 1.0),
+            zone,
+            updated_at,
+            ..SensorState::new(SensorKind::Vibration, "g")
+        }
     }
 
     fn asset(sensors: Vec<SensorState>) -> AssetHealth {
-        AssetHealth { sensors: sensors.into_iter().enumerate().map(|(i, s)| (format!("s{i}"), s)).collect(), status: HealthStatus::NoData }
+        AssetHealth {
+            sensors: sensors
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (format!("s{i}"), s))
+                .collect(),
+            status: HealthStatus::NoData,
+        }
     }
 
     #[test]
     fn worst_fresh_zone_wins() {
-        let a = asset(vec![vibration(Some(Zone::A), Some(10.0)), vibration(Some(Zone::C), Some(9.0))]);
+        let a = asset(vec![
+            vibration(Some(Zone::A), Some(10.0)),
+            vibration(Some(Zone::C), Some(9.0)),
+        ]);
         assert_eq!(a.evaluate(12.0), HealthStatus::Zone(Zone::C));
     }
 
     #[test]
     fn stale_sensors_do_not_count_and_all_stale_is_grey() {
-        let a = asset(vec![vibration(Some(Zone::A), Some(100.0)), vibration(Some(Zone::D), Some(10.0))]);
+        let a = asset(vec![
+            vibration(Some(Zone::A), Some(100.0)),
+            vibration(Some(Zone::D), Some(10.0)),
+        ]);
         assert_eq!(a.evaluate(101.0), HealthStatus::Zone(Zone::A));
         assert_eq!(a.evaluate(200.0), HealthStatus::Stale);
-        assert_eq!(asset(vec![vibration(None, None)]).evaluate(0.0), HealthStatus::NoData);
+        assert_eq!(
+            asset(vec![vibration(None, None)]).evaluate(0.0),
+            HealthStatus::NoData
+        );
     }
 
     #[test]
@@ -462,25 +562,58 @@ mod tests {
 
     #[test]
     fn a_diagnosed_fault_lifts_the_colour_to_at_least_c() {
-        assert_eq!(combined_level(Some(Zone::A), Some(HealthState::Normal)), Some(Zone::A));
-        assert_eq!(combined_level(Some(Zone::B), Some(HealthState::MaintenanceRequired)), Some(Zone::C));
-        assert_eq!(combined_level(Some(Zone::D), Some(HealthState::MaintenanceRequired)), Some(Zone::D));
-        assert_eq!(combined_level(Some(Zone::A), Some(HealthState::Failure)), Some(Zone::D));
-        assert_eq!(combined_level(Some(Zone::B), Some(HealthState::CheckFunction)), Some(Zone::B));
-        assert_eq!(combined_level(None, Some(HealthState::OutOfSpecification)), Some(Zone::C));
+        assert_eq!(
+            combined_level(Some(Zone::A), Some(HealthState::Normal)),
+            Some(Zone::A)
+        );
+        assert_eq!(
+            combined_level(Some(Zone::B), Some(HealthState::MaintenanceRequired)),
+            Some(Zone::C)
+        );
+        assert_eq!(
+            combined_level(Some(Zone::D), Some(HealthState::MaintenanceRequired)),
+            Some(Zone::D)
+        );
+        assert_eq!(
+            combined_level(Some(Zone::A), Some(HealthState::Failure)),
+            Some(Zone::D)
+        );
+        assert_eq!(
+            combined_level(Some(Zone::B), Some(HealthState::CheckFunction)),
+            Some(Zone::B)
+        );
+        assert_eq!(
+            combined_level(None, Some(HealthState::OutOfSpecification)),
+            Some(Zone::C)
+        );
         assert_eq!(combined_level(None, None), None);
     }
 
     #[test]
     fn the_budget_follows_the_frame_rate_within_bounds() {
-        assert_eq!(diagnosis_budget(Duration::from_millis(16)), Duration::from_millis(8));
-        assert_eq!(diagnosis_budget(Duration::from_millis(100)), Duration::from_millis(30));
-        assert_eq!(diagnosis_budget(Duration::from_secs(2)), Duration::from_millis(50));
+        assert_eq!(
+            diagnosis_budget(Duration::from_millis(16)),
+            Duration::from_millis(8)
+        );
+        assert_eq!(
+            diagnosis_budget(Duration::from_millis(100)),
+            Duration::from_millis(30)
+        );
+        assert_eq!(
+            diagnosis_budget(Duration::from_secs(2)),
+            Duration::from_millis(50)
+        );
     }
 
     #[test]
     fn newer_blocks_replace_waiting_ones() {
-        let block = |sensor: &str, t: f64| WaveformBlock { sensor: sensor.into(), t_start: t, sample_rate_hz: 1.0, shaft_rpm: None, samples: vec![] };
+        let block = |sensor: &str, t: f64| WaveformBlock {
+            sensor: sensor.into(),
+            t_start: t,
+            sample_rate_hz: 1.0,
+            shaft_rpm: None,
+            samples: vec![],
+        };
         let mut pending = PendingBlocks::default();
         assert!(!pending.push(block("a", 1.0)));
         assert!(!pending.push(block("b", 1.0)));
@@ -497,11 +630,29 @@ mod tests {
         let line = Line::from_json("demo.json", include_str!("../assets/lines/demo.json")).unwrap();
         let (asset, sensor) = line.sensor("M1-DE-V").unwrap();
         let mut diagnoser = Diagnoser::new();
-        let block = |rate: f32, n: usize| WaveformBlock { sensor: "M1-DE-V".into(), t_start: 0.0, sample_rate_hz: rate, shaft_rpm: None, samples: vec![0.0; n] };
-        assert!(diagnose_block(&mut diagnoser, &block(1000.0, 4096), asset, sensor).unwrap_err().contains("1 kHz"));
-        assert!(diagnose_block(&mut diagnoser, &block(12_800.0, 100), asset, sensor).unwrap_err().contains("too short"));
+        let block = |rate: f32, n: usize| WaveformBlock {
+            sensor: "M1-DE-V".into(),
+            t_start: 0.0,
+            sample_rate_hz: rate,
+            shaft_rpm: None,
+            samples: vec![0.0; n],
+        };
+        assert!(
+            diagnose_block(&mut diagnoser, &block(1000.0, 4096), asset, sensor)
+                .unwrap_err()
+                .contains("1 kHz")
+        );
+        assert!(
+            diagnose_block(&mut diagnoser, &block(12_800.0, 100), asset, sensor)
+                .unwrap_err()
+                .contains("too short")
+        );
         let mut odd = sensor.clone();
         odd.unit = "psi".into();
-        assert!(diagnose_block(&mut diagnoser, &block(12_800.0, 4096), asset, &odd).unwrap_err().contains("psi"));
+        assert!(
+            diagnose_block(&mut diagnoser, &block(12_800.0, 4096), asset, &odd)
+                .unwrap_err()
+                .contains("psi")
+        );
     }
 }

@@ -17,14 +17,22 @@ const MAX_POINTS: usize = 1500;
 /// Keeps every `step`-th point's extreme so peaks survive thinning.
 pub fn thin(values: &[f32], x_of: impl Fn(usize) -> f64, max_points: usize) -> Vec<[f64; 2]> {
     if values.len() <= max_points {
-        return values.iter().enumerate().map(|(i, v)| [x_of(i), f64::from(*v)]).collect();
+        return values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| [x_of(i), f64::from(*v)])
+            .collect();
     }
     let step = values.len().div_ceil(max_points);
     values
         .chunks(step)
         .enumerate()
         .map(|(c, chunk)| {
-            let (offset, peak) = chunk.iter().enumerate().max_by(|a, b| a.1.abs().total_cmp(&b.1.abs())).map_or((0, 0.0), |(i, v)| (i, *v));
+            let (offset, peak) = chunk
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+                .map_or((0, 0.0), |(i, v)| (i, *v));
             [x_of(c * step + offset), f64::from(peak)]
         })
         .collect()
@@ -32,12 +40,18 @@ pub fn thin(values: &[f32], x_of: impl Fn(usize) -> f64, max_points: usize) -> V
 
 fn spectrum_points(spectrum: &PlotSpectrum, max_hz: f64) -> Vec<[f64; 2]> {
     let bins = ((max_hz / spectrum.bin_hz.max(1e-9)) as usize + 1).min(spectrum.values.len());
-    thin(&spectrum.values[..bins], |k| k as f64 * spectrum.bin_hz, MAX_POINTS)
+    thin(
+        &spectrum.values[..bins],
+        |k| k as f64 * spectrum.bin_hz,
+        MAX_POINTS,
+    )
 }
 
 /// Markers for the bearing defect frequencies and their first harmonics.
 pub fn defect_markers(state: &SensorState, max_hz: f64) -> Vec<(String, f64, egui::Color32)> {
-    let Some(f) = state.diagnosis.as_ref().and_then(|d| d.defect_frequencies) else { return Vec::new() };
+    let Some(f) = state.diagnosis.as_ref().and_then(|d| d.defect_frequencies) else {
+        return Vec::new();
+    };
     let families = [
         ("BPFO", f.bpfo, egui::Color32::from_rgb(240, 90, 80)),
         ("BPFI", f.bpfi, egui::Color32::from_rgb(90, 170, 250)),
@@ -67,57 +81,110 @@ pub fn sensor_inspector(ui: &mut egui::Ui, asset: &Asset, sensor: &Sensor, state
         diagnosis.verdict.label(),
         diagnosis.confidence * 100.0,
         diagnosis.health.label(),
-        diagnosis.score.map_or(String::new(), |s| format!(", score {s:.0}/100"))
+        diagnosis
+            .score
+            .map_or(String::new(), |s| format!(", score {s:.0}/100"))
     ));
     for reason in &diagnosis.reasons {
         ui.small(format!("• {reason}"));
     }
     if let Some(ind) = &diagnosis.indicators {
-        ui.small(format!("r.m.s. {:.3} g · peak {:.2} g · crest {:.1} · kurtosis {:.1}", ind.rms_g, ind.peak_g, ind.crest_factor, ind.kurtosis));
+        ui.small(format!(
+            "r.m.s. {:.3} g · peak {:.2} g · crest {:.1} · kurtosis {:.1}",
+            ind.rms_g, ind.peak_g, ind.crest_factor, ind.kurtosis
+        ));
     }
 
     if let Some(waveform) = state.waveform.as_ref() {
         ui.label(egui::RichText::new("Waveform (g)").strong());
         let rate = state.waveform_rate_hz.max(1.0);
         let points = thin(waveform, |i| i as f64 / rate, MAX_POINTS);
-        Plot::new(("waveform", &sensor.id)).height(PLOT_HEIGHT).x_axis_label("s").allow_scroll(false).show(ui, |plot| {
-            plot.line(Line::new("acceleration", PlotPoints::from(points)));
-        });
+        Plot::new(("waveform", &sensor.id))
+            .height(PLOT_HEIGHT)
+            .x_axis_label("s")
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                plot.line(Line::new("acceleration", PlotPoints::from(points)));
+            });
     }
 
     if let Some(spectra) = state.spectra.as_ref() {
-        let low = iso::band_low_hz(state.shaft_rpm.unwrap_or(f64::from(sensor.shaft_rpm(asset))));
-        ui.label(egui::RichText::new("Velocity spectrum (mm/s r.m.s.), ISO band between the grey lines").strong());
+        let low = iso::band_low_hz(
+            state
+                .shaft_rpm
+                .unwrap_or(f64::from(sensor.shaft_rpm(asset))),
+        );
+        ui.label(
+            egui::RichText::new("Velocity spectrum (mm/s r.m.s.), ISO band between the grey lines")
+                .strong(),
+        );
         let velocity = spectrum_points(&spectra.velocity, 1200.0);
-        Plot::new(("velocity", &sensor.id)).height(PLOT_HEIGHT).x_axis_label("Hz").allow_scroll(false).show(ui, |plot| {
-            plot.line(Line::new("velocity", PlotPoints::from(velocity)));
-            plot.vline(VLine::new("ISO band", low).color(egui::Color32::from_gray(160)));
-            plot.vline(VLine::new("ISO band", iso::BAND_HIGH_HZ).color(egui::Color32::from_gray(160)));
-        });
+        Plot::new(("velocity", &sensor.id))
+            .height(PLOT_HEIGHT)
+            .x_axis_label("Hz")
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                plot.line(Line::new("velocity", PlotPoints::from(velocity)));
+                plot.vline(VLine::new("ISO band", low).color(egui::Color32::from_gray(160)));
+                plot.vline(
+                    VLine::new("ISO band", iso::BAND_HIGH_HZ).color(egui::Color32::from_gray(160)),
+                );
+            });
 
-        let max_hz = diagnosis.defect_frequencies.map_or(500.0, |f| (f.bpfi * 3.3).max(f.bpfo * 3.3)).min(spectra.envelope.bin_hz * spectra.envelope.values.len() as f64);
-        let band = diagnosis.envelope_band.as_ref().map_or(String::new(), |b| format!(" of the {:.0}–{:.0} Hz band", b.low_hz, b.high_hz));
-        ui.label(egui::RichText::new(format!("Envelope spectrum{band}, defect frequencies marked")).strong());
+        let max_hz = diagnosis
+            .defect_frequencies
+            .map_or(500.0, |f| (f.bpfi * 3.3).max(f.bpfo * 3.3))
+            .min(spectra.envelope.bin_hz * spectra.envelope.values.len() as f64);
+        let band = diagnosis.envelope_band.as_ref().map_or(String::new(), |b| {
+            format!(" of the {:.0}–{:.0} Hz band", b.low_hz, b.high_hz)
+        });
+        ui.label(
+            egui::RichText::new(format!(
+                "Envelope spectrum{band}, defect frequencies marked"
+            ))
+            .strong(),
+        );
         let envelope = spectrum_points(&spectra.envelope, max_hz);
         let markers = defect_markers(state, max_hz);
-        Plot::new(("envelope", &sensor.id)).height(PLOT_HEIGHT * 1.3).x_axis_label("Hz").legend(Legend::default()).allow_scroll(false).show(ui, |plot| {
-            plot.line(Line::new("envelope", PlotPoints::from(envelope)).color(egui::Color32::LIGHT_GRAY));
-            for (name, hz, colour) in markers {
-                let family = name.split('×').nth(1).unwrap_or(&name).to_owned();
-                plot.vline(VLine::new(family, hz).color(colour.gamma_multiply(0.8)));
-            }
-        });
+        Plot::new(("envelope", &sensor.id))
+            .height(PLOT_HEIGHT * 1.3)
+            .x_axis_label("Hz")
+            .legend(Legend::default())
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                plot.line(
+                    Line::new("envelope", PlotPoints::from(envelope))
+                        .color(egui::Color32::LIGHT_GRAY),
+                );
+                for (name, hz, colour) in markers {
+                    let family = name.split('×').nth(1).unwrap_or(&name).to_owned();
+                    plot.vline(VLine::new(family, hz).color(colour.gamma_multiply(0.8)));
+                }
+            });
     }
 
     if state.trend.len() >= 2 {
         ui.label(egui::RichText::new("Trend: velocity (mm/s) and kurtosis").strong());
         let t0 = state.trend.front().map_or(0.0, |p| p.t);
-        let velocity: Vec<[f64; 2]> = state.trend.iter().map(|p| [(p.t - t0) / 60.0, p.velocity_mm_s]).collect();
-        let kurtosis: Vec<[f64; 2]> = state.trend.iter().filter_map(|p| p.kurtosis.map(|k| [(p.t - t0) / 60.0, k])).collect();
-        Plot::new(("trend", &sensor.id)).height(PLOT_HEIGHT).x_axis_label("min").legend(Legend::default()).allow_scroll(false).show(ui, |plot| {
-            plot.line(Line::new("velocity mm/s", PlotPoints::from(velocity)));
-            plot.line(Line::new("kurtosis", PlotPoints::from(kurtosis)));
-        });
+        let velocity: Vec<[f64; 2]> = state
+            .trend
+            .iter()
+            .map(|p| [(p.t - t0) / 60.0, p.velocity_mm_s])
+            .collect();
+        let kurtosis: Vec<[f64; 2]> = state
+            .trend
+            .iter()
+            .filter_map(|p| p.kurtosis.map(|k| [(p.t - t0) / 60.0, k]))
+            .collect();
+        Plot::new(("trend", &sensor.id))
+            .height(PLOT_HEIGHT)
+            .x_axis_label("min")
+            .legend(Legend::default())
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                plot.line(Line::new("velocity mm/s", PlotPoints::from(velocity)));
+                plot.line(Line::new("kurtosis", PlotPoints::from(kurtosis)));
+            });
     }
 }
 
@@ -127,10 +194,18 @@ pub fn scalar_trend(ui: &mut egui::Ui, sensor: &Sensor, state: &SensorState) {
         return;
     }
     let t0 = state.trend.front().map_or(0.0, |p| p.t);
-    let points: Vec<[f64; 2]> = state.trend.iter().map(|p| [(p.t - t0) / 60.0, p.velocity_mm_s]).collect();
-    Plot::new(("scalar", &sensor.id)).height(PLOT_HEIGHT * 0.7).x_axis_label("min").allow_scroll(false).show(ui, |plot| {
-        plot.line(Line::new(sensor.unit.clone(), PlotPoints::from(points)));
-    });
+    let points: Vec<[f64; 2]> = state
+        .trend
+        .iter()
+        .map(|p| [(p.t - t0) / 60.0, p.velocity_mm_s])
+        .collect();
+    Plot::new(("scalar", &sensor.id))
+        .height(PLOT_HEIGHT * 0.7)
+        .x_axis_label("min")
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            plot.line(Line::new(sensor.unit.clone(), PlotPoints::from(points)));
+        });
 }
 
 #[cfg(test)]

@@ -55,10 +55,17 @@ pub fn run() {
                     ..default()
                 })
                 // The server has no .meta files; asking for them costs a 404 per asset.
-                .set(AssetPlugin { meta_check: AssetMetaCheck::Never, ..default() }),
+                .set(AssetPlugin {
+                    meta_check: AssetMetaCheck::Never,
+                    ..default()
+                }),
         )
         .add_plugins((MeshPickingPlugin, bevy_egui::EguiPlugin::default()))
         .add_plugins(TwinLogicPlugins)
-        .add_plugins((camera::OrbitCameraPlugin, ui::UiPlugin, web_api::WebApiPlugin))
+        .add_plugins((
+            camera::OrbitCameraPlugin,
+            ui::UiPlugin,
+            web_api::WebApiPlugin,
+        ))
         .run();
 }

@@ -16,15 +16,20 @@ pub enum LineStatus {
     Loading,
     Loaded,
     /// The last attempt failed; another follows.
-    Retrying { reason: String, attempt: u32 },
+    Retrying {
+        reason: String,
+        attempt: u32,
+    },
 }
 
 pub struct LineSourcePlugin;
 
 impl Plugin for LineSourcePlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<LineStatus>()
-            .add_systems(Update, mark_loaded.run_if(resource_added::<LineDescription>));
+        app.init_resource::<LineStatus>().add_systems(
+            Update,
+            mark_loaded.run_if(resource_added::<LineDescription>),
+        );
         #[cfg(target_arch = "wasm32")]
         {
             app.add_systems(Startup, web::start_fetching)
@@ -105,7 +110,10 @@ mod web {
         if !response.ok() {
             return Err(format!("gateway answered HTTP {}", response.status()));
         }
-        let text = response.text().await.map_err(|e| format!("reading the description: {e}"))?;
+        let text = response
+            .text()
+            .await
+            .map_err(|e| format!("reading the description: {e}"))?;
         Line::from_json("api/line", &text).map_err(|e| e.to_string())
     }
 
@@ -118,7 +126,9 @@ mod web {
         while let Ok(fetched) = inbox.0.try_recv() {
             match fetched {
                 Fetched::Line(line) => commands.insert_resource(LineDescription(Arc::new(line))),
-                Fetched::Failed { reason, attempt } => *status = LineStatus::Retrying { reason, attempt },
+                Fetched::Failed { reason, attempt } => {
+                    *status = LineStatus::Retrying { reason, attempt }
+                }
             }
         }
     }
@@ -130,9 +140,21 @@ mod tests {
 
     #[test]
     fn websocket_url_follows_the_page() {
-        assert_eq!(gateway_ws_url("http://127.0.0.1:8080/"), "ws://127.0.0.1:8080/ws");
-        assert_eq!(gateway_ws_url("http://127.0.0.1:8080"), "ws://127.0.0.1:8080/ws");
-        assert_eq!(gateway_ws_url("https://plant.example/twin/index.html?kiosk=1"), "wss://plant.example/twin/ws");
-        assert_eq!(gateway_ws_url("https://plant.example/twin/#top"), "wss://plant.example/twin/ws");
+        assert_eq!(
+            gateway_ws_url("http://127.0.0.1:8080/"),
+            "ws://127.0.0.1:8080/ws"
+        );
+        assert_eq!(
+            gateway_ws_url("http://127.0.0.1:8080"),
+            "ws://127.0.0.1:8080/ws"
+        );
+        assert_eq!(
+            gateway_ws_url("https://plant.example/twin/index.html?kiosk=1"),
+            "wss://plant.example/twin/ws"
+        );
+        assert_eq!(
+            gateway_ws_url("https://plant.example/twin/#top"),
+            "wss://plant.example/twin/ws"
+        );
     }
 }

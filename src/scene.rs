@@ -56,7 +56,11 @@ impl LineBounds {
         let mut max = Vec3::splat(f32::NEG_INFINITY);
         for asset in &line.assets {
             let centre = Vec3::from(asset.position_m);
-            let reach = Vec3::new(asset.size_m[0].max(asset.size_m[2]) / 2.0, 0.0, asset.size_m[0].max(asset.size_m[2]) / 2.0);
+            let reach = Vec3::new(
+                asset.size_m[0].max(asset.size_m[2]) / 2.0,
+                0.0,
+                asset.size_m[0].max(asset.size_m[2]) / 2.0,
+            );
             min = min.min(centre - reach);
             max = max.max(centre + reach + Vec3::Y * asset.size_m[1]);
         }
@@ -77,7 +81,14 @@ pub struct ScenePlugin;
 impl Plugin for ScenePlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(ClearColor(Color::srgb(0.09, 0.1, 0.12)))
-            .add_systems(Update, (spawn_line.run_if(resource_added::<LineDescription>), paint_health.after(crate::health::HealthSet)).chain());
+            .add_systems(
+                Update,
+                (
+                    spawn_line.run_if(resource_added::<LineDescription>),
+                    paint_health.after(crate::health::HealthSet),
+                )
+                    .chain(),
+            );
     }
 }
 
@@ -91,7 +102,12 @@ struct Palette {
 impl Palette {
     fn new(materials: &mut Assets<StandardMaterial>) -> Self {
         let mut paint = |colour: Color, metallic: f32, roughness: f32| {
-            materials.add(StandardMaterial { base_color: colour, metallic, perceptual_roughness: roughness, ..default() })
+            materials.add(StandardMaterial {
+                base_color: colour,
+                metallic,
+                perceptual_roughness: roughness,
+                ..default()
+            })
         };
         Palette {
             steel: paint(Color::srgb(0.72, 0.74, 0.77), 0.8, 0.35),
@@ -117,30 +133,59 @@ fn spawn_line(
     let floor_size = (bounds.max - bounds.min).xz() + Vec2::splat(8.0);
     commands.spawn((
         Mesh3d(meshes.add(Plane3d::default().mesh().size(floor_size.x, floor_size.y))),
-        MeshMaterial3d(materials.add(StandardMaterial { base_color: Color::srgb(0.22, 0.23, 0.25), perceptual_roughness: 0.95, ..default() })),
+        MeshMaterial3d(materials.add(StandardMaterial {
+            base_color: Color::srgb(0.22, 0.23, 0.25),
+            perceptual_roughness: 0.95,
+            ..default()
+        })),
         Transform::from_xyz(bounds.centre().x, 0.0, bounds.centre().z),
         Pickable::IGNORE,
         Name::new("floor"),
     ));
     commands.spawn((
-        DirectionalLight { illuminance: 9_000.0, shadow_maps_enabled: true, ..default() },
-        Transform::from_xyz(bounds.centre().x + 8.0, 20.0, bounds.centre().z + 12.0).looking_at(bounds.centre(), Vec3::Y),
+        DirectionalLight {
+            illuminance: 9_000.0,
+            shadow_maps_enabled: true,
+            ..default()
+        },
+        Transform::from_xyz(bounds.centre().x + 8.0, 20.0, bounds.centre().z + 12.0)
+            .looking_at(bounds.centre(), Vec3::Y),
     ));
-    commands.insert_resource(GlobalAmbientLight { color: Color::WHITE, brightness: 350.0, ..default() });
+    commands.insert_resource(GlobalAmbientLight {
+        color: Color::WHITE,
+        brightness: 350.0,
+        ..default()
+    });
 
     let marker_mesh = meshes.add(Torus::new(0.9, 1.0));
-    let marker_material = materials.add(StandardMaterial { base_color: Color::WHITE, emissive: LinearRgba::rgb(2.0, 2.0, 2.0), unlit: true, ..default() });
+    let marker_material = materials.add(StandardMaterial {
+        base_color: Color::WHITE,
+        emissive: LinearRgba::rgb(2.0, 2.0, 2.0),
+        unlit: true,
+        ..default()
+    });
 
     for asset in &line.assets {
-        let health = materials.add(StandardMaterial { base_color: HealthStatus::NoData.colour(), perceptual_roughness: 0.55, metallic: 0.15, ..default() });
+        let health = materials.add(StandardMaterial {
+            base_color: HealthStatus::NoData.colour(),
+            perceptual_roughness: 0.55,
+            metallic: 0.15,
+            ..default()
+        });
         let footprint = asset.size_m[0].max(asset.size_m[2]) * 0.62 + 0.2;
         let size = Vec3::from(asset.size_m);
         let parts = parts_for(asset.kind, size);
         let root = commands
             .spawn((
-                TwinAsset { id: asset.id.clone() },
+                TwinAsset {
+                    id: asset.id.clone(),
+                },
                 HealthPaint(health.clone()),
-                PickPoint(if asset.model.is_some() { Vec3::Y * size.y / 2.0 } else { pick_point(&parts, size) }),
+                PickPoint(if asset.model.is_some() {
+                    Vec3::Y * size.y / 2.0
+                } else {
+                    pick_point(&parts, size)
+                }),
                 asset_transform(asset),
                 Visibility::default(),
                 Name::new(asset.id.clone()),
@@ -180,11 +225,18 @@ fn spawn_line(
                         Paint::Accent => palette.accent.clone(),
                     };
                     let key = format!("{:?}", part.shape);
-                    let mesh = mesh_cache.entry(key).or_insert_with(|| meshes.add(mesh_of(part.shape))).clone();
+                    let mesh = mesh_cache
+                        .entry(key)
+                        .or_insert_with(|| meshes.add(mesh_of(part.shape)))
+                        .clone();
                     commands.spawn((
                         Mesh3d(mesh),
                         MeshMaterial3d(material),
-                        Transform { translation: part.translation, rotation: part.rotation, ..default() },
+                        Transform {
+                            translation: part.translation,
+                            rotation: part.rotation,
+                            ..default()
+                        },
                         ChildOf(root),
                     ));
                 }
@@ -196,7 +248,8 @@ fn spawn_line(
 }
 
 fn asset_transform(asset: &Asset) -> Transform {
-    Transform::from_translation(Vec3::from(asset.position_m)).with_rotation(Quat::from_rotation_y(asset.yaw_deg.to_radians()))
+    Transform::from_translation(Vec3::from(asset.position_m))
+        .with_rotation(Quat::from_rotation_y(asset.yaw_deg.to_radians()))
 }
 
 fn mesh_of(shape: PartShape) -> Mesh {
@@ -209,14 +262,21 @@ fn mesh_of(shape: PartShape) -> Mesh {
 
 /// Flows as painted lanes on the floor between the assets they join; torque
 /// links are left out, the coupled machines already touch.
-fn spawn_flows(commands: &mut Commands, line: &Line, meshes: &mut Assets<Mesh>, materials: &mut Assets<StandardMaterial>) {
+fn spawn_flows(
+    commands: &mut Commands,
+    line: &Line,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<StandardMaterial>,
+) {
     let lane = meshes.add(Cuboid::new(1.0, 0.01, 1.0));
     let mut lane_materials: HashMap<&str, Handle<StandardMaterial>> = HashMap::new();
     for flow in &line.flows {
         if flow.medium == "torque" {
             continue;
         }
-        let (Some(from), Some(to)) = (line.asset(&flow.from), line.asset(&flow.to)) else { continue };
+        let (Some(from), Some(to)) = (line.asset(&flow.from), line.asset(&flow.to)) else {
+            continue;
+        };
         let a = Vec3::from(from.position_m).with_y(0.006);
         let b = Vec3::from(to.position_m).with_y(0.006);
         let length = a.distance(b);
@@ -230,13 +290,22 @@ fn spawn_flows(commands: &mut Commands, line: &Line, meshes: &mut Assets<Mesh>, 
         };
         let material = lane_materials
             .entry(flow.medium.as_str())
-            .or_insert_with(|| materials.add(StandardMaterial { base_color: colour.with_alpha(0.55), alpha_mode: AlphaMode::Blend, unlit: true, ..default() }))
+            .or_insert_with(|| {
+                materials.add(StandardMaterial {
+                    base_color: colour.with_alpha(0.55),
+                    alpha_mode: AlphaMode::Blend,
+                    unlit: true,
+                    ..default()
+                })
+            })
             .clone();
         let yaw = (b.z - a.z).atan2(b.x - a.x);
         commands.spawn((
             Mesh3d(lane.clone()),
             MeshMaterial3d(material),
-            Transform::from_translation((a + b) / 2.0).with_rotation(Quat::from_rotation_y(-yaw)).with_scale(Vec3::new(length, 1.0, 0.12)),
+            Transform::from_translation((a + b) / 2.0)
+                .with_rotation(Quat::from_rotation_y(-yaw))
+                .with_scale(Vec3::new(length, 1.0, 0.12)),
             Pickable::IGNORE,
             Name::new(format!("flow {} -> {}", flow.from, flow.to)),
         ));
@@ -247,7 +316,11 @@ fn spawn_flows(commands: &mut Commands, line: &Line, meshes: &mut Assets<Mesh>, 
 /// asset in zone D pulses so that it is seen across a shop floor.
 pub fn glow(status: HealthStatus, selected: bool, seconds: f32) -> LinearRgba {
     let base = status.colour().to_linear();
-    let pulse = if status == HealthStatus::Zone(linetwin_core::iso::Zone::D) { 0.35 + 0.35 * (seconds * 4.0).sin() } else { 0.0 };
+    let pulse = if status == HealthStatus::Zone(linetwin_core::iso::Zone::D) {
+        0.35 + 0.35 * (seconds * 4.0).sin()
+    } else {
+        0.0
+    };
     let selection = if selected { 0.25 } else { 0.0 };
     base * (pulse + selection)
 }
@@ -261,20 +334,27 @@ fn paint_health(
     time: Res<Time<Real>>,
 ) {
     for (asset, paint, children) in &assets {
-        let status = health.assets.get(&asset.id).map_or(HealthStatus::NoData, |a| a.status);
+        let status = health
+            .assets
+            .get(&asset.id)
+            .map_or(HealthStatus::NoData, |a| a.status);
         let selected = selection.0.as_deref() == Some(asset.id.as_str());
         let colour = status.colour();
         let emissive = glow(status, selected, time.elapsed_secs());
-        let needs_update = materials.get(&paint.0).is_some_and(|m| m.base_color != colour || m.emissive != emissive);
-        if needs_update {
-            if let Some(mut material) = materials.get_mut(&paint.0) {
-                material.base_color = colour;
-                material.emissive = emissive;
-            }
+        let needs_update = materials
+            .get(&paint.0)
+            .is_some_and(|m| m.base_color != colour || m.emissive != emissive);
+        if needs_update && let Some(mut material) = materials.get_mut(&paint.0) {
+            material.base_color = colour;
+            material.emissive = emissive;
         }
         for child in children.iter() {
             if let Ok(mut visibility) = markers.get_mut(child) {
-                let wanted = if selected { Visibility::Visible } else { Visibility::Hidden };
+                let wanted = if selected {
+                    Visibility::Visible
+                } else {
+                    Visibility::Hidden
+                };
                 if *visibility != wanted {
                     *visibility = wanted;
                 }

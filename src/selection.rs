@@ -54,7 +54,11 @@ fn clear_on_escape(keys: Option<Res<ButtonInput<KeyCode>>>, mut selection: ResMu
     }
 }
 
-fn announce_selection(selection: Res<Selection>, mut last: Local<Option<String>>, mut changes: MessageWriter<SelectionChanged>) {
+fn announce_selection(
+    selection: Res<Selection>,
+    mut last: Local<Option<String>>,
+    mut changes: MessageWriter<SelectionChanged>,
+) {
     if selection.0 != *last {
         last.clone_from(&selection.0);
         changes.write(SelectionChanged(selection.0.clone()));

@@ -16,7 +16,11 @@ pub enum ConnectionState {
     /// The gateway said hello.
     Connected { line_id: String, time_scale: f64 },
     /// Lost; the next attempt starts after `retry_in`.
-    Reconnecting { attempt: u32, retry_in: Duration, reason: String },
+    Reconnecting {
+        attempt: u32,
+        retry_in: Duration,
+        reason: String,
+    },
 }
 
 impl ConnectionState {
@@ -131,8 +135,15 @@ fn drain_inbox(
         }
         stats.frames_received += 1;
         match decode(frame) {
-            Ok(Some(Decoded::Text(TextMessage::Hello { line_id, time_scale, .. }))) => {
-                connection.0 = ConnectionState::Connected { line_id, time_scale };
+            Ok(Some(Decoded::Text(TextMessage::Hello {
+                line_id,
+                time_scale,
+                ..
+            }))) => {
+                connection.0 = ConnectionState::Connected {
+                    line_id,
+                    time_scale,
+                };
             }
             Ok(Some(Decoded::Text(TextMessage::Readings { t, values }))) => {
                 stats.readings += values.len() as u64;
@@ -168,7 +179,9 @@ mod web {
     pub(super) fn open_socket(mut commands: Commands) {
         let (tx, inbox) = Inbox::channel();
         commands.insert_resource(inbox);
-        let page = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+        let page = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default();
         let url = gateway_ws_url(&page);
         wasm_bindgen_futures::spawn_local(keep_connected(url, tx));
     }
@@ -184,7 +197,7 @@ mod web {
                 Ok(socket) => {
                     let (_sink, mut frames) = socket.split();
                     let mut said_hello = false;
-                    let reason = loop {
+                    loop {
                         match frames.next().await {
                             Some(Ok(Message::Text(text))) => {
                                 if !said_hello {
@@ -199,14 +212,17 @@ mod web {
                             Some(Err(error)) => break error.to_string(),
                             None => break "connection closed".to_owned(),
                         }
-                    };
-                    reason
+                    }
                 }
                 Err(error) => format!("cannot open {url}: {error}"),
             };
             let retry_in = backoff.delay(attempt, js_sys::Math::random());
             warn!("stream lost ({reason}); retrying in {retry_in:?}");
-            let _ = tx.unbounded_send(Inbound::State(ConnectionState::Reconnecting { attempt, retry_in, reason }));
+            let _ = tx.unbounded_send(Inbound::State(ConnectionState::Reconnecting {
+                attempt,
+                retry_in,
+                reason,
+            }));
             gloo_timers::future::sleep(retry_in).await;
             attempt += 1;
         }
@@ -229,17 +245,43 @@ mod tests {
     #[test]
     fn hello_connects_and_bad_frames_are_counted_not_fatal() {
         let (mut app, tx) = app_with_inbox();
-        tx.unbounded_send(Inbound::Text(TextMessage::hello("line-7", Clock::Simulated, 4.0).to_json())).unwrap();
-        tx.unbounded_send(Inbound::Text("{\"type\":\"nonsense\"}".into())).unwrap();
+        tx.unbounded_send(Inbound::Text(
+            TextMessage::hello("line-7", Clock::Simulated, 4.0).to_json(),
+        ))
+        .unwrap();
+        tx.unbounded_send(Inbound::Text("{\"type\":\"nonsense\"}".into()))
+            .unwrap();
         tx.unbounded_send(Inbound::Binary(vec![1, 2, 3])).unwrap();
-        let block = WaveformBlock { sensor: "S".into(), t_start: 0.0, sample_rate_hz: 100.0, shaft_rpm: None, samples: vec![0.0; 8] };
+        let block = WaveformBlock {
+            sensor: "S".into(),
+            t_start: 0.0,
+            sample_rate_hz: 100.0,
+            shaft_rpm: None,
+            samples: vec![0.0; 8],
+        };
         tx.unbounded_send(Inbound::Binary(block.encode())).unwrap();
         app.update();
         let stats = app.world().resource::<StreamStats>();
-        assert_eq!((stats.frames_received, stats.frames_rejected, stats.waveforms), (4, 2, 1));
-        assert!(stats.last_rejection.as_deref().unwrap_or_default().contains("shorter"));
+        assert_eq!(
+            (
+                stats.frames_received,
+                stats.frames_rejected,
+                stats.waveforms
+            ),
+            (4, 2, 1)
+        );
+        assert!(
+            stats
+                .last_rejection
+                .as_deref()
+                .unwrap_or_default()
+                .contains("shorter")
+        );
         match &app.world().resource::<Connection>().0 {
-            ConnectionState::Connected { line_id, time_scale } => assert_eq!((line_id.as_str(), *time_scale), ("line-7", 4.0)),
+            ConnectionState::Connected {
+                line_id,
+                time_scale,
+            } => assert_eq!((line_id.as_str(), *time_scale), ("line-7", 4.0)),
             other => panic!("not connected: {other:?}"),
         }
     }
@@ -247,7 +289,11 @@ mod tests {
     #[test]
     fn state_changes_pass_through_without_counting_as_frames() {
         let (mut app, tx) = app_with_inbox();
-        let state = ConnectionState::Reconnecting { attempt: 2, retry_in: Duration::from_secs(2), reason: "closed".into() };
+        let state = ConnectionState::Reconnecting {
+            attempt: 2,
+            retry_in: Duration::from_secs(2),
+            reason: "closed".into(),
+        };
         tx.unbounded_send(Inbound::State(state.clone())).unwrap();
         app.update();
         assert_eq!(app.world().resource::<Connection>().0, state);

@@ -41,7 +41,11 @@ impl Plugin for UiPlugin {
     }
 }
 
-fn remember_notices(mut notices: MessageReader<GatewayNotice>, mut latest: ResMut<LatestNotice>, time: Res<Time<Real>>) {
+fn remember_notices(
+    mut notices: MessageReader<GatewayNotice>,
+    mut latest: ResMut<LatestNotice>,
+    time: Res<Time<Real>>,
+) {
     if let Some(GatewayNotice(text)) = notices.read().last() {
         latest.0 = Some((text.clone(), time.elapsed_secs_f64()));
     }
@@ -53,12 +57,17 @@ fn project_assets(
     free: Res<FreeViewport>,
     mut screen: ResMut<ScreenPositions>,
 ) {
-    let Ok((camera, camera_transform)) = cameras.single() else { return };
+    let Ok((camera, camera_transform)) = cameras.single() else {
+        return;
+    };
     screen.0.clear();
     for (asset, pick, transform) in &assets {
         let world = transform.transform_point(pick.0);
         if let Ok(position) = camera.world_to_viewport(camera_transform, world) {
-            let clickable = free.0.is_some_and(|rect| rect.shrink(4.0).contains(egui::pos2(position.x, position.y)));
+            let clickable = free.0.is_some_and(|rect| {
+                rect.shrink(4.0)
+                    .contains(egui::pos2(position.x, position.y))
+            });
             screen.0.insert(asset.id.clone(), (position, clickable));
         }
     }
@@ -101,32 +110,52 @@ fn draw_panels(
     let mut root = egui::Ui::new(
         ctx.clone(),
         "linetwin-root".into(),
-        egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.viewport_rect()),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
     );
 
     egui::Panel::top("status-bar").show(&mut root, |ui| {
-        status_bar(ui, line.as_deref().map(|l| l.0.as_ref()), &connection.0, &stats, notice.0.as_ref().filter(|(_, at)| now - at < 30.0));
+        status_bar(
+            ui,
+            line.as_deref().map(|l| l.0.as_ref()),
+            &connection.0,
+            &stats,
+            notice.0.as_ref().filter(|(_, at)| now - at < 30.0),
+        );
     });
     if line.is_some() && !alarms.alarms().is_empty() {
-        egui::Panel::bottom("alarms").resizable(true).default_size(130.0).show(&mut root, |ui| {
-            alarm_list(ui, &alarms, now, &mut selection, &mut acknowledge);
-        });
+        egui::Panel::bottom("alarms")
+            .resizable(true)
+            .default_size(130.0)
+            .show(&mut root, |ui| {
+                alarm_list(ui, &alarms, now, &mut selection, &mut acknowledge);
+            });
     }
     if let Some(line) = line.as_deref() {
-        egui::Panel::left("assets").resizable(true).default_size(270.0).show(&mut root, |ui| {
-            asset_list(ui, &line.0, &health, &mut selection);
-            ui.separator();
-            legend(ui);
-        });
-        let selected = selection.0.clone().and_then(|id| line.0.asset(&id).cloned());
-        if let Some(asset) = selected {
-            egui::Panel::right("details").resizable(true).default_size(380.0).show(&mut root, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    if details(ui, &asset, health.assets.get(&asset.id), now) {
-                        selection.0 = None;
-                    }
-                });
+        egui::Panel::left("assets")
+            .resizable(true)
+            .default_size(270.0)
+            .show(&mut root, |ui| {
+                asset_list(ui, &line.0, &health, &mut selection);
+                ui.separator();
+                legend(ui);
             });
+        let selected = selection
+            .0
+            .clone()
+            .and_then(|id| line.0.asset(&id).cloned());
+        if let Some(asset) = selected {
+            egui::Panel::right("details")
+                .resizable(true)
+                .default_size(380.0)
+                .show(&mut root, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        if details(ui, &asset, health.assets.get(&asset.id), now) {
+                            selection.0 = None;
+                        }
+                    });
+                });
         }
     }
     let viewport = root.available_rect_before_wrap();
@@ -136,7 +165,11 @@ fn draw_panels(
         LineStatus::Loaded => labels(ctx, &screen, &health, viewport),
         LineStatus::Loading => centre_message(ctx, "Loading the line description…", None),
         LineStatus::Retrying { reason, attempt } => {
-            centre_message(ctx, "Cannot load the line description", Some(&format!("{reason}\nRetrying (attempt {}).", attempt + 1)));
+            centre_message(
+                ctx,
+                "Cannot load the line description",
+                Some(&format!("{reason}\nRetrying (attempt {}).", attempt + 1)),
+            );
         }
     }
 
@@ -144,7 +177,13 @@ fn draw_panels(
     guard.over_ui = ctx.is_pointer_over_egui() || pointer.is_some_and(|p| !viewport.contains(p));
 }
 
-fn status_bar(ui: &mut egui::Ui, line: Option<&Line>, connection: &ConnectionState, stats: &StreamStats, notice: Option<&(String, f64)>) {
+fn status_bar(
+    ui: &mut egui::Ui,
+    line: Option<&Line>,
+    connection: &ConnectionState,
+    stats: &StreamStats,
+    notice: Option<&(String, f64)>,
+) {
     ui.horizontal(|ui| {
         ui.strong("linetwin");
         if let Some(line) = line {
@@ -152,19 +191,41 @@ fn status_bar(ui: &mut egui::Ui, line: Option<&Line>, connection: &ConnectionSta
         }
         ui.separator();
         let (colour, text) = match connection {
-            ConnectionState::Connected { time_scale, .. } if *time_scale != 1.0 => (egui::Color32::from_rgb(60, 190, 90), format!("live (simulated, ×{time_scale})")),
-            ConnectionState::Connected { .. } => (egui::Color32::from_rgb(60, 190, 90), "live".to_owned()),
-            ConnectionState::Connecting { attempt: 0 } => (egui::Color32::from_rgb(230, 190, 60), "connecting…".to_owned()),
-            ConnectionState::Connecting { attempt } => (egui::Color32::from_rgb(230, 190, 60), format!("connecting (attempt {})…", attempt + 1)),
-            ConnectionState::Reconnecting { retry_in, reason, .. } => (egui::Color32::from_rgb(220, 80, 60), format!("disconnected: {reason}; retrying in {:.0} s", retry_in.as_secs_f32().ceil())),
+            ConnectionState::Connected { time_scale, .. } if *time_scale != 1.0 => (
+                egui::Color32::from_rgb(60, 190, 90),
+                format!("live (simulated, ×{time_scale})"),
+            ),
+            ConnectionState::Connected { .. } => {
+                (egui::Color32::from_rgb(60, 190, 90), "live".to_owned())
+            }
+            ConnectionState::Connecting { attempt: 0 } => (
+                egui::Color32::from_rgb(230, 190, 60),
+                "connecting…".to_owned(),
+            ),
+            ConnectionState::Connecting { attempt } => (
+                egui::Color32::from_rgb(230, 190, 60),
+                format!("connecting (attempt {})…", attempt + 1),
+            ),
+            ConnectionState::Reconnecting {
+                retry_in, reason, ..
+            } => (
+                egui::Color32::from_rgb(220, 80, 60),
+                format!(
+                    "disconnected: {reason}; retrying in {:.0} s",
+                    retry_in.as_secs_f32().ceil()
+                ),
+            ),
         };
         ui.colored_label(colour, "■");
         ui.label(text);
         ui.separator();
         ui.label(format!("{} frames", stats.frames_received));
         if stats.frames_rejected > 0 {
-            ui.colored_label(egui::Color32::from_rgb(230, 150, 60), format!("{} rejected", stats.frames_rejected))
-                .on_hover_text(stats.last_rejection.clone().unwrap_or_default());
+            ui.colored_label(
+                egui::Color32::from_rgb(230, 150, 60),
+                format!("{} rejected", stats.frames_rejected),
+            )
+            .on_hover_text(stats.last_rejection.clone().unwrap_or_default());
         }
         if let Some((text, _)) = notice {
             ui.separator();
@@ -175,26 +236,50 @@ fn status_bar(ui: &mut egui::Ui, line: Option<&Line>, connection: &ConnectionSta
 
 fn asset_list(ui: &mut egui::Ui, line: &Line, health: &LineHealth, selection: &mut Selection) {
     ui.heading("Assets");
-    egui::ScrollArea::vertical().max_height(ui.available_height() * 0.6).show(ui, |ui| {
-        for asset in &line.assets {
-            let status = health.assets.get(&asset.id).map_or(HealthStatus::NoData, |a| a.status);
-            let velocity = health.assets.get(&asset.id).and_then(AssetHealth::worst_velocity);
-            let selected = selection.0.as_deref() == Some(asset.id.as_str());
-            ui.horizontal(|ui| {
-                ui.colored_label(egui_colour(status.colour()), "■");
-                let text = match (status, velocity) {
-                    (HealthStatus::Zone(_), Some(v)) => format!("{} · {} · {:.1} mm/s", asset.id, status.label(), v),
-                    _ => format!("{} · {}", asset.id, status.label()),
-                };
-                if ui.selectable_label(selected, text).on_hover_text(&asset.name).clicked() {
-                    selection.0 = if selected { None } else { Some(asset.id.clone()) };
-                }
-            });
-        }
-    });
+    egui::ScrollArea::vertical()
+        .max_height(ui.available_height() * 0.6)
+        .show(ui, |ui| {
+            for asset in &line.assets {
+                let status = health
+                    .assets
+                    .get(&asset.id)
+                    .map_or(HealthStatus::NoData, |a| a.status);
+                let velocity = health
+                    .assets
+                    .get(&asset.id)
+                    .and_then(AssetHealth::worst_velocity);
+                let selected = selection.0.as_deref() == Some(asset.id.as_str());
+                ui.horizontal(|ui| {
+                    ui.colored_label(egui_colour(status.colour()), "■");
+                    let text = match (status, velocity) {
+                        (HealthStatus::Zone(_), Some(v)) => {
+                            format!("{} · {} · {:.1} mm/s", asset.id, status.label(), v)
+                        }
+                        _ => format!("{} · {}", asset.id, status.label()),
+                    };
+                    if ui
+                        .selectable_label(selected, text)
+                        .on_hover_text(&asset.name)
+                        .clicked()
+                    {
+                        selection.0 = if selected {
+                            None
+                        } else {
+                            Some(asset.id.clone())
+                        };
+                    }
+                });
+            }
+        });
 }
 
-fn alarm_list(ui: &mut egui::Ui, book: &AlarmBook, now: f64, selection: &mut Selection, acknowledge: &mut MessageWriter<AcknowledgeAlarm>) {
+fn alarm_list(
+    ui: &mut egui::Ui,
+    book: &AlarmBook,
+    now: f64,
+    selection: &mut Selection,
+    acknowledge: &mut MessageWriter<AcknowledgeAlarm>,
+) {
     ui.horizontal(|ui| {
         ui.heading("Alarms");
         ui.label(format!("{} unacknowledged", book.unacknowledged()));
@@ -205,10 +290,18 @@ fn alarm_list(ui: &mut egui::Ui, book: &AlarmBook, now: f64, selection: &mut Sel
                 let colour = egui_colour(HealthStatus::Zone(alarm.level).colour());
                 ui.colored_label(colour, format!("■ {}", alarm.severity()));
                 ui.label(age_label(now - alarm.raised_at));
-                if ui.link(&alarm.asset).on_hover_text("Show in the inspector").clicked() {
+                if ui
+                    .link(&alarm.asset)
+                    .on_hover_text("Show in the inspector")
+                    .clicked()
+                {
                     selection.0 = Some(alarm.asset.clone());
                 }
-                let text = if alarm.active { alarm.message.clone() } else { format!("{} (cleared)", alarm.message) };
+                let text = if alarm.active {
+                    alarm.message.clone()
+                } else {
+                    format!("{} (cleared)", alarm.message)
+                };
                 ui.label(text);
                 if !alarm.acknowledged && ui.small_button("Acknowledge").clicked() {
                     acknowledge.write(AcknowledgeAlarm(alarm.id));
@@ -224,8 +317,14 @@ fn legend(ui: &mut egui::Ui) {
     for (status, meaning) in [
         (HealthStatus::Zone(iso::Zone::A), "A — as new"),
         (HealthStatus::Zone(iso::Zone::B), "B — acceptable long-term"),
-        (HealthStatus::Zone(iso::Zone::C), "C — unsatisfactory: plan maintenance"),
-        (HealthStatus::Zone(iso::Zone::D), "D — severe: risk of damage"),
+        (
+            HealthStatus::Zone(iso::Zone::C),
+            "C — unsatisfactory: plan maintenance",
+        ),
+        (
+            HealthStatus::Zone(iso::Zone::D),
+            "D — severe: risk of damage",
+        ),
         (HealthStatus::NoData, "grey — no data, or none for 15 s"),
     ] {
         ui.horizontal(|ui| {
@@ -241,18 +340,32 @@ fn details(ui: &mut egui::Ui, asset: &Asset, health: Option<&AssetHealth>, now: 
     let mut close = false;
     ui.horizontal(|ui| {
         ui.heading(&asset.name);
-        if ui.small_button("Close").on_hover_text("Esc also closes").clicked() {
+        if ui
+            .small_button("Close")
+            .on_hover_text("Esc also closes")
+            .clicked()
+        {
             close = true;
         }
     });
-    ui.label(format!("{} · {} · {:.0} rpm rated", asset.id, asset.kind.label(), asset.rated_speed_rpm));
+    ui.label(format!(
+        "{} · {} · {:.0} rpm rated",
+        asset.id,
+        asset.kind.label(),
+        asset.rated_speed_rpm
+    ));
     let status = health.map_or(HealthStatus::NoData, |h| h.status);
     let boundaries = iso::boundaries(asset.iso.group, asset.iso.support);
     ui.horizontal(|ui| {
         ui.colored_label(egui_colour(status.colour()), "■");
         match status {
-            HealthStatus::Zone(zone) => ui.strong(format!("Zone {} — {}", zone.letter(), zone.meaning())),
-            HealthStatus::Stale => ui.strong(format!("Stale: no vibration data for more than {} s", STALE_AFTER.as_secs())),
+            HealthStatus::Zone(zone) => {
+                ui.strong(format!("Zone {} — {}", zone.letter(), zone.meaning()))
+            }
+            HealthStatus::Stale => ui.strong(format!(
+                "Stale: no vibration data for more than {} s",
+                STALE_AFTER.as_secs()
+            )),
             HealthStatus::NoData => ui.strong("No vibration data yet"),
         };
     });
@@ -301,10 +414,17 @@ fn details(ui: &mut egui::Ui, asset: &Asset, health: Option<&AssetHealth>, now: 
             }
             if let Some(state) = state {
                 if sensor.kind == SensorKind::Vibration {
-                    let worst = health.is_some_and(|h| h.status != HealthStatus::NoData && state.zone.is_some() && h.sensors.values().filter_map(|s| s.zone).max() == state.zone);
-                    egui::CollapsingHeader::new("Inspector: why, spectra, trends").id_salt(("inspector", &sensor.id)).default_open(worst).show(ui, |ui| {
-                        inspector::sensor_inspector(ui, asset, sensor, state);
+                    let worst = health.is_some_and(|h| {
+                        h.status != HealthStatus::NoData
+                            && state.zone.is_some()
+                            && h.sensors.values().filter_map(|s| s.zone).max() == state.zone
                     });
+                    egui::CollapsingHeader::new("Inspector: why, spectra, trends")
+                        .id_salt(("inspector", &sensor.id))
+                        .default_open(worst)
+                        .show(ui, |ui| {
+                            inspector::sensor_inspector(ui, asset, sensor, state);
+                        });
                 } else {
                     inspector::scalar_trend(ui, sensor, state);
                 }
@@ -315,27 +435,57 @@ fn details(ui: &mut egui::Ui, asset: &Asset, health: Option<&AssetHealth>, now: 
 }
 
 /// Asset ids floating over the 3D view, in their health colour.
-fn labels(ctx: &egui::Context, screen: &ScreenPositions, health: &LineHealth, viewport: egui::Rect) {
-    let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Background, egui::Id::new("asset-labels"))).with_clip_rect(viewport);
+fn labels(
+    ctx: &egui::Context,
+    screen: &ScreenPositions,
+    health: &LineHealth,
+    viewport: egui::Rect,
+) {
+    let painter = ctx
+        .layer_painter(egui::LayerId::new(
+            egui::Order::Background,
+            egui::Id::new("asset-labels"),
+        ))
+        .with_clip_rect(viewport);
     for (id, (position, _)) in &screen.0 {
-        let status = health.assets.get(id).map_or(HealthStatus::NoData, |a| a.status);
+        let status = health
+            .assets
+            .get(id)
+            .map_or(HealthStatus::NoData, |a| a.status);
         let at = egui::pos2(position.x, position.y - 28.0);
-        let galley = painter.layout_no_wrap(id.clone(), egui::FontId::proportional(13.0), egui::Color32::WHITE);
+        let galley = painter.layout_no_wrap(
+            id.clone(),
+            egui::FontId::proportional(13.0),
+            egui::Color32::WHITE,
+        );
         let rect = egui::Rect::from_center_size(at, galley.size() + egui::vec2(10.0, 4.0));
         painter.rect_filled(rect, 3.0, egui::Color32::from_black_alpha(170));
-        painter.rect_stroke(rect, 3.0, egui::Stroke::new(1.5, egui_colour(status.colour())), egui::StrokeKind::Inside);
-        painter.galley(rect.min + egui::vec2(5.0, 2.0), galley, egui::Color32::WHITE);
+        painter.rect_stroke(
+            rect,
+            3.0,
+            egui::Stroke::new(1.5, egui_colour(status.colour())),
+            egui::StrokeKind::Inside,
+        );
+        painter.galley(
+            rect.min + egui::vec2(5.0, 2.0),
+            galley,
+            egui::Color32::WHITE,
+        );
     }
 }
 
 fn centre_message(ctx: &egui::Context, title: &str, detail: Option<&str>) {
-    egui::Window::new(title).collapsible(false).resizable(false).anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO).show(ctx, |ui| {
-        if let Some(detail) = detail {
-            ui.label(detail);
-        } else {
-            ui.spinner();
-        }
-    });
+    egui::Window::new(title)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+        .show(ctx, |ui| {
+            if let Some(detail) = detail {
+                ui.label(detail);
+            } else {
+                ui.spinner();
+            }
+        });
 }
 
 #[cfg(test)]

@@ -42,7 +42,11 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         .iter()
         .map(|(id, asset): (&String, &AssetHealth)| {
             let screen = s.screen.0.get(id);
-            let worst = asset.sensors.values().filter(|x| x.diagnosis.is_some()).max_by_key(|x| x.zone);
+            let worst = asset
+                .sensors
+                .values()
+                .filter(|x| x.diagnosis.is_some())
+                .max_by_key(|x| x.zone);
             let diagnosis = worst.and_then(|x| x.diagnosis.as_deref());
             let entry = json!({
                 "zone": status_json(asset.status),
@@ -147,7 +151,9 @@ mod web {
     }
 
     pub(super) fn install() {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let api = js_sys::Object::new();
         let state = Closure::<dyn Fn() -> JsValue>::new(|| {
             SNAPSHOT.with(|s| js_sys::JSON::parse(&s.borrow()).unwrap_or(JsValue::NULL))
@@ -200,7 +206,9 @@ mod web {
         let first_frame_ms = FIRST_FRAME_MS.with(|first| {
             let mut first = first.borrow_mut();
             if first.is_none() && !screen.0.is_empty() {
-                *first = web_sys::window().and_then(|w| w.performance()).map(|p| p.now());
+                *first = web_sys::window()
+                    .and_then(|w| w.performance())
+                    .map(|p| p.now());
             }
             *first
         });
@@ -208,7 +216,9 @@ mod web {
         SNAPSHOT.with(|s| *s.borrow_mut() = value.to_string());
     }
 
-    pub(super) fn forward_acknowledgements(mut acknowledge: MessageWriter<crate::alarms::AcknowledgeAlarm>) {
+    pub(super) fn forward_acknowledgements(
+        mut acknowledge: MessageWriter<crate::alarms::AcknowledgeAlarm>,
+    ) {
         for id in ACK_REQUESTS.with(|r| std::mem::take(&mut *r.borrow_mut())) {
             acknowledge.write(crate::alarms::AcknowledgeAlarm(id));
         }
@@ -231,7 +241,9 @@ mod web {
     }
 
     fn dispatch(name: &str, detail: &serde_json::Value) {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let init = web_sys::CustomEventInit::new();
         init.set_detail(&js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL));
         if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
@@ -255,17 +267,31 @@ mod tests {
         health.assets.get_mut("P1").unwrap().status = HealthStatus::Zone(Zone::C);
         let description = LineDescription(Arc::new(line));
         let mut screen = ScreenPositions::default();
-        screen.0.insert("P1".into(), (Vec2::new(100.0, 200.0), true));
+        screen
+            .0
+            .insert("P1".into(), (Vec2::new(100.0, 200.0), true));
         let sources = SnapshotSources {
             line: Some(&description),
             line_status: &LineStatus::Loaded,
-            connection: &Connection(ConnectionState::Connected { line_id: "bottling-line-1".into(), time_scale: 1.0 }),
-            stats: &StreamStats { frames_received: 12, frames_rejected: 1, ..default() },
+            connection: &Connection(ConnectionState::Connected {
+                line_id: "bottling-line-1".into(),
+                time_scale: 1.0,
+            }),
+            stats: &StreamStats {
+                frames_received: 12,
+                frames_rejected: 1,
+                ..default()
+            },
             health: &health,
             selection: &Selection(Some("P1".into())),
             screen: &screen,
             alarms: &AlarmBook::default(),
-            diagnosis: &DiagnosisStats { blocks: 4, samples: 4000, busy_s: 0.002, ..default() },
+            diagnosis: &DiagnosisStats {
+                blocks: 4,
+                samples: 4000,
+                busy_s: 0.002,
+                ..default()
+            },
             frames_rendered: 30,
             now: 5.0,
         };
@@ -286,10 +312,18 @@ mod tests {
 
     #[test]
     fn event_details_name_asset_and_zones() {
-        let change = ZoneChanged { asset: "P1".into(), from: HealthStatus::Zone(Zone::B), to: HealthStatus::Stale, velocity_mm_s: Some(2.0) };
+        let change = ZoneChanged {
+            asset: "P1".into(),
+            from: HealthStatus::Zone(Zone::B),
+            to: HealthStatus::Stale,
+            velocity_mm_s: Some(2.0),
+        };
         let detail = zone_event_detail(&change);
         assert_eq!(detail["zone"], "stale");
         assert_eq!(detail["previous"], "B");
-        assert_eq!(selection_event_detail(&SelectionChanged(None))["asset"], Value::Null);
+        assert_eq!(
+            selection_event_detail(&SelectionChanged(None))["asset"],
+            Value::Null
+        );
     }
 }

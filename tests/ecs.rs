@@ -36,7 +36,9 @@ impl Harness {
         app.add_plugins((MinimalPlugins, AssetPlugin::default()))
             .init_asset::<Mesh>()
             .init_asset::<StandardMaterial>()
-            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(100)))
+            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+                100,
+            )))
             .add_plugins(TwinLogicPlugins);
         let (frames, inbox) = Inbox::channel();
         app.insert_resource(inbox);
@@ -56,7 +58,11 @@ impl Harness {
             .find(|(asset, _)| asset.id == asset_id)
             .map(|(_, paint)| paint.0.clone())
             .expect("asset is in the scene");
-        world.resource::<Assets<StandardMaterial>>().get(&handle).expect("material exists").base_color
+        world
+            .resource::<Assets<StandardMaterial>>()
+            .get(&handle)
+            .expect("material exists")
+            .base_color
     }
 
     fn status_of(&self, asset_id: &str) -> HealthStatus {
@@ -65,7 +71,9 @@ impl Harness {
 
     fn send_waveform(&self, sensor: &str, sim: &Simulator, t: f64) {
         let block = sim.waveform(sensor, t).expect("vibration sensor");
-        self.frames.unbounded_send(Inbound::Binary(block.encode())).expect("channel open");
+        self.frames
+            .unbounded_send(Inbound::Binary(block.encode()))
+            .expect("channel open");
     }
 }
 
@@ -76,7 +84,8 @@ trait SendHello {
 impl SendHello for UnboundedSender<Inbound> {
     fn send_hello(&self) {
         let hello = TextMessage::hello("bottling-line-1", Clock::Simulated, 1.0).to_json();
-        self.unbounded_send(Inbound::Text(hello)).expect("channel open");
+        self.unbounded_send(Inbound::Text(hello))
+            .expect("channel open");
     }
 }
 
@@ -91,8 +100,15 @@ fn scene_is_built_from_the_description() {
         .collect();
     assert_eq!(spawned.len(), h.line.assets.len());
     for asset in &h.line.assets {
-        let parts = spawned.iter().find(|(id, _)| *id == asset.id).map(|(_, n)| *n);
-        assert!(parts.is_some_and(|n| n >= 4), "{} has {parts:?} parts", asset.id);
+        let parts = spawned
+            .iter()
+            .find(|(id, _)| *id == asset.id)
+            .map(|(_, n)| *n);
+        assert!(
+            parts.is_some_and(|n| n >= 4),
+            "{} has {parts:?} parts",
+            asset.id
+        );
     }
     // Nothing has reported yet: everything is grey.
     assert_eq!(h.colour_of("P1"), HealthStatus::NoData.colour());
@@ -110,9 +126,16 @@ fn colour_follows_the_readings() {
     assert_eq!(h.status_of("P1"), HealthStatus::Zone(Zone::D));
     assert_eq!(h.colour_of("P1"), HealthStatus::Zone(Zone::D).colour());
     let healthy = h.status_of("M1");
-    assert!(matches!(healthy, HealthStatus::Zone(Zone::A | Zone::B)), "{healthy:?}");
+    assert!(
+        matches!(healthy, HealthStatus::Zone(Zone::A | Zone::B)),
+        "{healthy:?}"
+    );
     assert_eq!(h.colour_of("M1"), healthy.colour());
-    assert_eq!(h.status_of("F1"), HealthStatus::NoData, "no frame for F1 yet");
+    assert_eq!(
+        h.status_of("F1"),
+        HealthStatus::NoData,
+        "no frame for F1 yet"
+    );
     assert_eq!(h.app.world().resource::<StreamStats>().waveforms, 2);
 }
 
@@ -124,12 +147,16 @@ fn silence_turns_assets_grey_and_new_data_brings_colour_back() {
     h.app.update();
     assert!(matches!(h.status_of("M1"), HealthStatus::Zone(_)));
 
-    h.app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs(16)));
+    h.app
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs(16)));
     h.app.update();
     assert_eq!(h.status_of("M1"), HealthStatus::Stale);
     assert_eq!(h.colour_of("M1"), HealthStatus::Stale.colour());
 
-    h.app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(100)));
+    h.app
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+            100,
+        )));
     h.send_waveform("M1-DE-V", &sim, 30.0);
     h.app.update();
     assert!(matches!(h.status_of("M1"), HealthStatus::Zone(_)));
@@ -139,8 +166,12 @@ fn silence_turns_assets_grey_and_new_data_brings_colour_back() {
 fn malformed_frames_are_dropped_and_the_stream_goes_on() {
     let mut h = Harness::new();
     let sim = Simulator::new(&h.line, 3);
-    h.frames.unbounded_send(Inbound::Binary(b"LTW1 garbage".to_vec())).unwrap();
-    h.frames.unbounded_send(Inbound::Text("{not json".into())).unwrap();
+    h.frames
+        .unbounded_send(Inbound::Binary(b"LTW1 garbage".to_vec()))
+        .unwrap();
+    h.frames
+        .unbounded_send(Inbound::Text("{not json".into()))
+        .unwrap();
     h.send_waveform("M1-DE-V", &sim, 0.0);
     h.app.update();
     let stats = h.app.world().resource::<StreamStats>().clone();
@@ -155,8 +186,11 @@ fn selection_shows_its_marker() {
     h.app.update();
     let world = h.app.world_mut();
     let mut visible_under = Vec::new();
-    let markers: Vec<(Entity, Visibility)> =
-        world.query_filtered::<(&ChildOf, &Visibility), With<SelectionMarker>>().iter(world).map(|(p, v)| (p.parent(), *v)).collect();
+    let markers: Vec<(Entity, Visibility)> = world
+        .query_filtered::<(&ChildOf, &Visibility), With<SelectionMarker>>()
+        .iter(world)
+        .map(|(p, v)| (p.parent(), *v))
+        .collect();
     for (parent, visibility) in markers {
         if visibility == Visibility::Visible {
             visible_under.push(world.get::<TwinAsset>(parent).map(|a| a.id.clone()));
@@ -173,10 +207,22 @@ fn a_worsening_asset_raises_one_alarm_that_can_be_acknowledged() {
     let fault = h.line.simulation.faults[0].clone();
     h.send_waveform(&fault.sensor, &sim, fault.onset_s + fault.ramp_s);
     h.app.update();
-    let alarm = h.app.world().resource::<AlarmBook>().alarms().iter().find(|a| a.asset == "P1").cloned().expect("an alarm for P1");
+    let alarm = h
+        .app
+        .world()
+        .resource::<AlarmBook>()
+        .alarms()
+        .iter()
+        .find(|a| a.asset == "P1")
+        .cloned()
+        .expect("an alarm for P1");
     assert_eq!(alarm.level, Zone::D);
     assert!(alarm.message.contains(&fault.sensor), "{}", alarm.message);
-    assert!(alarm.message.contains("outer race"), "the diagnosis explains it: {}", alarm.message);
+    assert!(
+        alarm.message.contains("outer race"),
+        "the diagnosis explains it: {}",
+        alarm.message
+    );
 
     h.app.world_mut().write_message(AcknowledgeAlarm(alarm.id));
     h.send_waveform(&fault.sensor, &sim, fault.onset_s + fault.ramp_s + 2.0);

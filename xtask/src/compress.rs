@@ -21,7 +21,9 @@ pub fn precompress(dist: &Path) -> Result<Report> {
     let mut report = Report::default();
     for entry in fs::read_dir(dist).with_context(|| format!("reading {}", dist.display()))? {
         let path = entry?.path();
-        let Some(extension) = path.extension().and_then(|e| e.to_str()) else { continue };
+        let Some(extension) = path.extension().and_then(|e| e.to_str()) else {
+            continue;
+        };
         if !COMPRESSIBLE.contains(&extension) {
             continue;
         }
@@ -55,7 +57,11 @@ fn gzip(data: &[u8]) -> Result<Vec<u8>> {
 fn brotli(data: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     // Quality 9 is within a few percent of 11 at a fraction of the time.
-    let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 22, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 9,
+        lgwin: 22,
+        ..Default::default()
+    };
     brotli::BrotliCompress(&mut std::io::Cursor::new(data), &mut out, &params)?;
     Ok(out)
 }

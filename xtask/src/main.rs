@@ -3,11 +3,14 @@
 //! - `run`   installs what is missing, builds the viewer and starts the gateway.
 //! - `test`  runs every test: Rust unit and integration tests, then the
 //!   end-to-end test in headless Chromium against a real gateway.
+//! - `lint`  checks formatting and runs clippy (native and wasm32).
+//! - `bench` measures the diagnosis throughput natively and in wasm32.
 //! - `dist`  builds the optimised viewer bundle (fat LTO).
 //! - `setup` only installs the tools.
 //!
 //! Every command does its own set-up, so each works on a fresh machine.
 
+mod bench;
 mod compress;
 mod tools;
 
@@ -39,8 +42,15 @@ fn run() -> Result<()> {
             build_viewer(&root, Profile::Dist)
         }
         "setup" => tools::ensure_all(&root, true),
+        "lint" => lint(),
+        "bench" => {
+            tools::ensure_all(&root, false)?;
+            bench::run(&root)
+        }
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <run [server flags…] | test | dist | setup>");
+            println!(
+                "usage: cargo xtask <run [server flags…] | test | lint | bench | dist | setup>"
+            );
             Ok(())
         }
         other => bail!("unknown command `{other}`; try `cargo xtask help`"),
@@ -49,7 +59,10 @@ fn run() -> Result<()> {
 
 fn project_root() -> Result<PathBuf> {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().map(Path::to_path_buf).context("xtask has no parent folder")
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask has no parent folder")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -64,14 +77,16 @@ enum Profile {
 pub fn step(command: &mut Command) -> Result<()> {
     let shown = format!("{command:?}").replace('"', "");
     eprintln!("xtask: $ {shown}");
-    let status = command.status().with_context(|| format!("cannot start {shown}"))?;
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
     if !status.success() {
         bail!("`{shown}` failed ({status})");
     }
     Ok(())
 }
 
-fn cargo() -> Command {
+pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
@@ -104,7 +119,8 @@ fn build_viewer(root: &Path, profile: Profile) -> Result<()> {
 
 fn build_server() -> Result<PathBuf> {
     step(cargo().args(["build", "--locked", "-p", "linetwin-server"]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
     let binary = target.join("debug").join("linetwin-server");
     if !binary.exists() {
         bail!("the server binary was not found at {}", binary.display());
@@ -118,8 +134,61 @@ fn run_twin(root: &Path, server_args: &[String]) -> Result<()> {
     let server = build_server()?;
     eprintln!("xtask: starting the gateway with the built-in demo line (Ctrl-C stops it)");
     let mut command = Command::new(server);
-    command.arg("--web-root").arg(dist_dir(root)).args(server_args);
+    command
+        .arg("--web-root")
+        .arg(dist_dir(root))
+        .args(server_args);
     step(&mut command)
+}
+
+/// Every package but the viewer, as `-p NAME` arguments.
+fn non_viewer_packages() -> Vec<&'static str> {
+    [
+        "linetwin-core",
+        "linetwin-server",
+        "linetwin-cli",
+        "linetwin-bench",
+        "xtask",
+    ]
+    .into_iter()
+    .flat_map(|name| ["-p", name])
+    .collect()
+}
+
+/// Formatting and clippy, for native and for the browser-only code paths.
+/// Separate invocations for the viewer for the same reason as in `test_all`.
+fn lint() -> Result<()> {
+    step(cargo().args(["fmt", "--all", "--check"]))?;
+    let others = non_viewer_packages();
+    step(
+        cargo()
+            .args(["clippy", "--locked", "--all-targets"])
+            .args(others)
+            .args(["--", "-D", "warnings"]),
+    )?;
+    step(cargo().args([
+        "clippy",
+        "--locked",
+        "--all-targets",
+        "-p",
+        "linetwin",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step(cargo().args([
+        "clippy",
+        "--locked",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "linetwin",
+        "-p",
+        "linetwin-bench",
+        "--",
+        "-D",
+        "warnings",
+    ]))
 }
 
 fn test_all(root: &Path) -> Result<()> {
@@ -128,7 +197,11 @@ fn test_all(root: &Path) -> Result<()> {
     // Two invocations, not `--workspace`: feature unification across all
     // members would give Bevy's dependencies a second feature set and cost a
     // second full native Bevy build (20+ minutes on two cores).
-    step(cargo().args(["test", "--locked", "-p", "linetwin-core", "-p", "linetwin-server", "-p", "linetwin-cli", "-p", "xtask"]))?;
+    step(
+        cargo()
+            .args(["test", "--locked"])
+            .args(non_viewer_packages()),
+    )?;
     step(cargo().args(["test", "--locked", "-p", "linetwin"]))?;
     let rust_done = started.elapsed();
     build_viewer(root, Profile::Web)?;
@@ -136,13 +209,26 @@ fn test_all(root: &Path) -> Result<()> {
     let e2e = root.join("tests").join("e2e");
     let mut node = Command::new("node");
     node.current_dir(&e2e)
-        .args(["--test", "--test-reporter=spec", "--test-reporter-destination=stdout"])
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            "--test-reporter-destination=stdout",
+        ])
         .arg("twin.test.mjs")
         .env("LINETWIN_SERVER_BIN", &server)
         .env("LINETWIN_WEB_ROOT", dist_dir(root))
-        .env("LINETWIN_LINE", root.join("assets").join("lines").join("demo.json"))
-        .env("LINETWIN_SCREENSHOT", root.join("target").join("e2e-screenshot.png"))
-        .env("LINETWIN_REPORT", root.join("target").join("e2e-report.json"));
+        .env(
+            "LINETWIN_LINE",
+            root.join("assets").join("lines").join("demo.json"),
+        )
+        .env(
+            "LINETWIN_SCREENSHOT",
+            root.join("target").join("e2e-screenshot.png"),
+        )
+        .env(
+            "LINETWIN_REPORT",
+            root.join("target").join("e2e-report.json"),
+        );
     step(&mut node)?;
     eprintln!(
         "xtask: all tests passed in {:.0} s (Rust tests done after {:.0} s)",

@@ -25,7 +25,10 @@ pub fn ensure_all(root: &Path, for_tests: bool) -> Result<()> {
 
 fn output_of(program: &str, args: &[&str]) -> Option<String> {
     let output = Command::new(program).args(args).output().ok()?;
-    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 fn cargo_bin(name: &str) -> PathBuf {
@@ -39,7 +42,11 @@ fn cargo_bin(name: &str) -> PathBuf {
 /// Trunk, from cargo's bin folder if it is not on PATH.
 pub fn trunk_path() -> PathBuf {
     let installed = cargo_bin("trunk");
-    if installed.exists() { installed } else { PathBuf::from("trunk") }
+    if installed.exists() {
+        installed
+    } else {
+        PathBuf::from("trunk")
+    }
 }
 
 fn ensure_wasm_target() -> Result<()> {
@@ -55,7 +62,11 @@ pub fn locked_wasm_bindgen_version(lock: &str) -> Option<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\"" {
-            let version = lines.next()?.trim().strip_prefix("version = \"")?.strip_suffix('"')?;
+            let version = lines
+                .next()?
+                .trim()
+                .strip_prefix("version = \"")?
+                .strip_suffix('"')?;
             return Some(version.to_owned());
         }
     }
@@ -71,16 +82,28 @@ fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
     if found.split_whitespace().nth(1) != Some(wanted.as_str()) {
         eprintln!("xtask: installing wasm-bindgen-cli {wanted} (a few minutes, once)");
         // `--locked` fails for this crate on current registries; the version is pinned exactly.
-        step(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &format!("={wanted}")]))?;
+        step(Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &format!("={wanted}"),
+        ]))?;
     }
     Ok(())
 }
 
 fn ensure_trunk() -> Result<()> {
-    let found = output_of(trunk_path().to_str().unwrap_or("trunk"), &["--version"]).unwrap_or_default();
+    let found =
+        output_of(trunk_path().to_str().unwrap_or("trunk"), &["--version"]).unwrap_or_default();
     if found.split_whitespace().nth(1) != Some(TRUNK_VERSION) {
         eprintln!("xtask: installing trunk {TRUNK_VERSION} (a few minutes, once)");
-        step(Command::new("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))?;
+        step(Command::new("cargo").args([
+            "install",
+            "trunk",
+            "--version",
+            TRUNK_VERSION,
+            "--locked",
+        ]))?;
     }
     Ok(())
 }
@@ -93,11 +116,17 @@ fn ensure_chromium() -> Result<()> {
     }
     let is_root = output_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
     if !is_root {
-        bail!("the end-to-end test needs Debian's Chromium: run `sudo apt-get install -y chromium` and try again");
+        bail!(
+            "the end-to-end test needs Debian's Chromium: run `sudo apt-get install -y chromium` and try again"
+        );
     }
     eprintln!("xtask: installing Debian's chromium for the end-to-end test");
     step(Command::new("apt-get").arg("update"))?;
-    step(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"))
+    step(
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
 }
 
 fn ensure_node_packages(root: &Path) -> Result<()> {
@@ -105,8 +134,14 @@ fn ensure_node_packages(root: &Path) -> Result<()> {
         bail!("the end-to-end test needs Node.js 18 or newer on PATH");
     }
     let e2e = root.join("tests").join("e2e");
-    if !e2e.join("node_modules").join("playwright-core").exists() || !e2e.join("node_modules").join("pngjs").exists() {
-        step(Command::new("npm").current_dir(&e2e).args(["ci", "--no-audit", "--no-fund"]))?;
+    if !e2e.join("node_modules").join("playwright-core").exists()
+        || !e2e.join("node_modules").join("pngjs").exists()
+    {
+        step(
+            Command::new("npm")
+                .current_dir(&e2e)
+                .args(["ci", "--no-audit", "--no-fund"]),
+        )?;
     }
     Ok(())
 }
@@ -118,7 +153,10 @@ mod tests {
     #[test]
     fn finds_the_locked_wasm_bindgen_version() {
         let lock = "[[package]]\nname = \"wasm-bindgen-macro\"\nversion = \"0.2.1\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
-        assert_eq!(locked_wasm_bindgen_version(lock).as_deref(), Some("0.2.130"));
+        assert_eq!(
+            locked_wasm_bindgen_version(lock).as_deref(),
+            Some("0.2.130")
+        );
         assert_eq!(locked_wasm_bindgen_version("nothing"), None);
     }
 }

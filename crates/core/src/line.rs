@@ -51,6 +51,20 @@ pub enum AssetKind {
 }
 
 impl AssetKind {
+    /// Every kind, in the order the documentation lists them.
+    pub const ALL: [AssetKind; 10] = [
+        AssetKind::Motor,
+        AssetKind::Gearbox,
+        AssetKind::Pump,
+        AssetKind::Fan,
+        AssetKind::Conveyor,
+        AssetKind::Robot,
+        AssetKind::Filler,
+        AssetKind::Capper,
+        AssetKind::Labeller,
+        AssetKind::Compressor,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             AssetKind::Motor => "motor",
@@ -425,15 +439,8 @@ mod tests {
             line.assets.len()
         );
         let kinds: HashSet<_> = line.assets.iter().map(|a| a.kind).collect();
-        for kind in [
-            AssetKind::Motor,
-            AssetKind::Gearbox,
-            AssetKind::Pump,
-            AssetKind::Fan,
-            AssetKind::Conveyor,
-            AssetKind::Robot,
-        ] {
-            assert!(kinds.contains(&kind), "demo lacks a {kind:?}");
+        for kind in &AssetKind::ALL[..6] {
+            assert!(kinds.contains(kind), "demo lacks a {kind:?}");
         }
         assert_eq!(
             line.simulation.faults.len(),

@@ -1,0 +1,93 @@
+//! `cargo xtask bench`: the full diagnosis chain on 16384-sample blocks,
+//! natively and in wasm32 with simd128 (under Node), in one run, with the
+//! ratio. Results go to `target/bench.json`; they are reported, not asserted.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, step};
+
+const MIN_MS: &str = "4000";
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
+}
+
+fn json_of(output: &[u8]) -> Result<serde_json::Value> {
+    let text = String::from_utf8_lossy(output);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .context("the benchmark printed no JSON")?;
+    Ok(serde_json::from_str(line)?)
+}
+
+/// Runs a benchmark command and reads the JSON line it prints.
+fn measure(command: &mut Command, what: &str) -> Result<serde_json::Value> {
+    let output = command
+        .output()
+        .with_context(|| format!("cannot start the {what} benchmark"))?;
+    if !output.status.success() {
+        bail!(
+            "{what} benchmark failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    json_of(&output.stdout)
+}
+
+pub fn run(root: &Path) -> Result<()> {
+    let build = ["build", "--locked", "--release", "-p", "linetwin-bench"];
+    step(cargo().args(build).args(["--bin", "linetwin-bench"]))?;
+    let native = measure(
+        Command::new(target_dir().join("release").join("linetwin-bench")).arg(MIN_MS),
+        "native",
+    )?;
+
+    step(
+        cargo()
+            .args(build)
+            .args(["--lib", "--target", "wasm32-unknown-unknown"]),
+    )?;
+    let wasm = target_dir()
+        .join("wasm32-unknown-unknown")
+        .join("release")
+        .join("linetwin_bench.wasm");
+    let out = root.join("target").join("bench-wasm");
+    step(
+        Command::new("wasm-bindgen")
+            .arg(&wasm)
+            .args(["--target", "nodejs", "--out-dir"])
+            .arg(&out),
+    )?;
+    let script = format!(
+        "const b = require({:?}); console.log(b.bench({MIN_MS}));",
+        out.join("linetwin_bench.js")
+    );
+    let wasm = measure(Command::new("node").args(["-e", &script]), "wasm")?;
+
+    let rate = |v: &serde_json::Value| v["samples_per_second"].as_f64().unwrap_or(0.0);
+    let ratio = rate(&wasm) / rate(&native).max(1.0);
+    println!(
+        "diagnosis chain, {} blocks of {} samples per round:",
+        native["blocks_per_round"], native["block_samples"]
+    );
+    for v in [&native, &wasm] {
+        println!(
+            "  {:<18} {:>6.2} M samples/s  {:>6.2} ms/block",
+            v["target"].as_str().unwrap_or("?"),
+            rate(v) / 1e6,
+            v["ms_per_block"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!("  wasm / native      {ratio:.2}");
+    let report = serde_json::json!({ "native": native, "wasm": wasm, "wasm_over_native": ratio });
+    std::fs::write(
+        root.join("target").join("bench.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    Ok(())
+}
