@@ -32,17 +32,21 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
+        Self::with_line(demo_line())
+    }
+
+    fn with_line(line: Line) -> Self {
         let mut app = App::new();
         app.add_plugins((MinimalPlugins, AssetPlugin::default()))
             .init_asset::<Mesh>()
             .init_asset::<StandardMaterial>()
+            .init_asset::<WorldAsset>()
             .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
                 100,
             )))
             .add_plugins(TwinLogicPlugins);
         let (frames, inbox) = Inbox::channel();
         app.insert_resource(inbox);
-        let line = demo_line();
         app.insert_resource(LineDescription(Arc::new(line.clone())));
         app.update();
         app.update();
@@ -231,4 +235,35 @@ fn a_worsening_asset_raises_one_alarm_that_can_be_acknowledged() {
     let for_p1: Vec<_> = book.alarms().iter().filter(|a| a.asset == "P1").collect();
     assert_eq!(for_p1.len(), 1, "a lasting condition raises once");
     assert!(for_p1[0].acknowledged);
+}
+
+#[test]
+fn an_asset_with_a_gltf_model_shows_it_on_a_health_pad() {
+    let mut line = demo_line();
+    let pump = line.assets.iter_mut().find(|a| a.id == "P1").unwrap();
+    pump.model = Some("models/pump.glb".into());
+    let mut h = Harness::with_line(line);
+    let world = h.app.world_mut();
+    let (root, paint) = world
+        .query::<(Entity, &TwinAsset, &HealthPaint)>()
+        .iter(world)
+        .find(|(_, asset, _)| asset.id == "P1")
+        .map(|(e, _, p)| (e, p.0.clone()))
+        .unwrap();
+    let children: Vec<Entity> = world.get::<Children>(root).unwrap().iter().collect();
+    let models = children
+        .iter()
+        .filter(|c| world.get::<WorldAssetRoot>(**c).is_some())
+        .count();
+    let pads = children
+        .iter()
+        .filter(|c| {
+            world
+                .get::<MeshMaterial3d<StandardMaterial>>(**c)
+                .is_some_and(|m| m.0 == paint)
+        })
+        .count();
+    assert_eq!(models, 1, "the glTF scene replaces the built-in shape");
+    assert_eq!(pads, 1, "one pad carries the health colour");
+    assert_eq!(children.len(), 3, "model, pad and selection marker only");
 }
