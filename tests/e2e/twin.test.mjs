@@ -14,10 +14,11 @@ const WEB_ROOT = required('LINETWIN_WEB_ROOT');
 const LINE = required('LINETWIN_LINE');
 const SCREENSHOT = process.env.LINETWIN_SCREENSHOT || 'e2e-screenshot.png';
 const REPORT = process.env.LINETWIN_REPORT;
-// Simulated seconds per wall second: the scripted fault (20 s onset, 240 s
-// ramp) starts 10 s after the gateway, late enough to see the asset healthy
-// first; the envelope diagnosis flags it within seconds of its onset.
-const SPEEDUP = 2;
+// Simulated seconds per wall second. At 1 the scripted fault (20 s onset)
+// starts 20 s after the gateway: a margin for a slow machine to load the
+// page and see the asset healthy first. The envelope diagnosis flags the
+// fault within seconds of its onset, long before the velocity moves.
+const SPEEDUP = 1;
 const ZONE_ORDER = ['none', 'stale', 'A', 'B', 'C', 'D'];
 
 function required(name) {
