@@ -1,5 +1,7 @@
-//! Alarms: raised when an asset's health worsens into zone C or D, listed
-//! with severity, time, asset and message, acknowledged by the user.
+//! Alarms: raised when an asset's health worsens into zone C or D (warning,
+//! critical), or when its vibration rises above its own baseline by the
+//! ISO 20816-3 baseline-change margin (advisory); listed with severity, time,
+//! asset and message, acknowledged by the user.
 //!
 //! Hysteresis keeps them from flapping: an alarm is raised at once when the
 //! level worsens, but the alarmed level only comes down after the asset has
@@ -17,11 +19,33 @@ pub const CLEAR_AFTER_S: f64 = 60.0;
 /// Alarms kept in the list; the oldest acknowledged ones go first.
 const MAX_ALARMS: usize = 200;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Above the machine's own baseline, still within its zone.
+    Advisory,
+    /// Zone C: plan maintenance.
+    Warning,
+    /// Zone D: act now.
+    Critical,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Advisory => "advisory",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alarm {
     pub id: u64,
     pub asset: String,
-    /// C: plan maintenance; D: act now.
+    pub severity: Severity,
+    /// The colour level when raised.
     pub level: Zone,
     /// `Time<Real>` seconds when raised.
     pub raised_at: f64,
@@ -46,6 +70,8 @@ struct Watch {
     asset: String,
     alarmed: Option<Zone>,
     better_since: Option<f64>,
+    above_baseline: bool,
+    baseline_ok_since: Option<f64>,
 }
 
 /// The alarm list and the per-asset state that drives it.
@@ -78,39 +104,26 @@ impl AlarmBook {
         now: f64,
         message: impl FnOnce() -> String,
     ) -> Option<&Alarm> {
-        let index = match self.watches.iter().position(|w| w.asset == asset) {
-            Some(i) => i,
-            None => {
-                self.watches.push(Watch {
-                    asset: asset.to_owned(),
-                    alarmed: None,
-                    better_since: None,
-                });
-                self.watches.len() - 1
-            }
-        };
+        let index = self.watch_index(asset);
         let level = alarm_level(level);
         let watch = &mut self.watches[index];
         if level > watch.alarmed {
             watch.alarmed = level;
             watch.better_since = None;
             let level = level?;
-            let id = self.next_id;
-            self.next_id += 1;
-            for older in self.alarms.iter_mut().filter(|a| a.asset == asset) {
+            for older in self
+                .alarms
+                .iter_mut()
+                .filter(|a| a.asset == asset && a.severity != Severity::Advisory)
+            {
                 older.active = false;
             }
-            self.alarms.push(Alarm {
-                id,
-                asset: asset.to_owned(),
-                level,
-                raised_at: now,
-                message: message(),
-                acknowledged: false,
-                active: true,
-            });
-            self.trim();
-            return self.alarms.last();
+            let severity = if level == Zone::D {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            return self.raise(asset, severity, level, now, message());
         }
         if level < watch.alarmed {
             let since = *watch.better_since.get_or_insert(now);
@@ -118,13 +131,92 @@ impl AlarmBook {
                 watch.alarmed = level;
                 watch.better_since = None;
                 if level.is_none() {
-                    for alarm in self.alarms.iter_mut().filter(|a| a.asset == asset) {
+                    for alarm in self
+                        .alarms
+                        .iter_mut()
+                        .filter(|a| a.asset == asset && a.severity != Severity::Advisory)
+                    {
                         alarm.active = false;
                     }
                 }
             }
         } else {
             watch.better_since = None;
+        }
+        None
+    }
+
+    fn watch_index(&mut self, asset: &str) -> usize {
+        match self.watches.iter().position(|w| w.asset == asset) {
+            Some(i) => i,
+            None => {
+                self.watches.push(Watch {
+                    asset: asset.to_owned(),
+                    alarmed: None,
+                    better_since: None,
+                    above_baseline: false,
+                    baseline_ok_since: None,
+                });
+                self.watches.len() - 1
+            }
+        }
+    }
+
+    fn raise(
+        &mut self,
+        asset: &str,
+        severity: Severity,
+        level: Zone,
+        now: f64,
+        message: String,
+    ) -> Option<&Alarm> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.alarms.push(Alarm {
+            id,
+            asset: asset.to_owned(),
+            severity,
+            level,
+            raised_at: now,
+            message,
+            acknowledged: false,
+            active: true,
+        });
+        self.trim();
+        self.alarms.last()
+    }
+
+    /// Feeds whether the asset is above its baseline-change limit; raises an
+    /// advisory when it goes above, clears after a lasting return below.
+    pub fn observe_baseline(
+        &mut self,
+        asset: &str,
+        above: bool,
+        level: Zone,
+        now: f64,
+        message: impl FnOnce() -> String,
+    ) -> Option<&Alarm> {
+        let index = self.watch_index(asset);
+        let watch = &mut self.watches[index];
+        if above {
+            watch.baseline_ok_since = None;
+            if !watch.above_baseline {
+                watch.above_baseline = true;
+                return self.raise(asset, Severity::Advisory, level, now, message());
+            }
+        } else if watch.above_baseline {
+            let since = *watch.baseline_ok_since.get_or_insert(now);
+            if now - since >= CLEAR_AFTER_S {
+                watch.above_baseline = false;
+                watch.baseline_ok_since = None;
+                for alarm in self
+                    .alarms
+                    .iter_mut()
+                    .filter(|a| a.asset == asset && a.severity == Severity::Advisory)
+                {
+                    alarm.active = false;
+                }
+            }
         }
         None
     }
@@ -201,6 +293,18 @@ fn watch_health(
         if let Some(alarm) = book.observe(id, level, now, || asset.explanation()) {
             raised.write(AlarmRaised(alarm.clone()));
         }
+        let above = asset.above_baseline(now);
+        let message = || match above {
+            Some((sensor, v, limit)) => format!(
+                "{sensor}: {v:.2} mm/s is above its baseline-change limit {limit:.2} mm/s (ISO 20816-3: baseline + 25 % of B/C)"
+            ),
+            None => String::new(),
+        };
+        if let Some(alarm) =
+            book.observe_baseline(id, above.is_some(), level.unwrap_or(Zone::A), now, message)
+        {
+            raised.write(AlarmRaised(alarm.clone()));
+        }
     }
 }
 
@@ -268,6 +372,32 @@ mod tests {
         assert!(
             book.observe("F1", Some(Zone::C), 200.0, msg).is_some(),
             "a new problem is a new alarm"
+        );
+    }
+
+    #[test]
+    fn rising_above_the_baseline_is_an_advisory_that_clears_after_a_lasting_return() {
+        let mut book = AlarmBook::default();
+        let advisory = book
+            .observe_baseline("G2", true, Zone::B, 0.0, msg)
+            .map(|a| a.severity);
+        assert_eq!(advisory, Some(Severity::Advisory));
+        assert!(
+            book.observe_baseline("G2", true, Zone::B, 1.0, msg)
+                .is_none(),
+            "raised once"
+        );
+        book.observe_baseline("G2", false, Zone::B, 2.0, msg);
+        assert!(book.alarms()[0].active);
+        book.observe_baseline("G2", false, Zone::B, 2.0 + CLEAR_AFTER_S, msg);
+        assert!(!book.alarms()[0].active);
+        let zone_alarm = book
+            .observe("G2", Some(Zone::C), 100.0, msg)
+            .map(|a| a.severity);
+        assert_eq!(
+            zone_alarm,
+            Some(Severity::Warning),
+            "zones and baseline are separate conditions"
         );
     }
 

@@ -51,6 +51,32 @@ pub fn combined_level(iso_zone: Option<Zone>, health: Option<HealthState>) -> Op
     }
 }
 
+/// Blocks whose median velocity becomes a sensor's baseline.
+pub const BASELINE_BLOCKS: usize = 10;
+
+/// The machine's own normal level, learned from its first blocks in this
+/// session, for ISO 20816-3's baseline-change rule: a rise of a quarter of
+/// the B/C boundary above it deserves attention even inside zone B.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Baseline {
+    learning: Vec<f64>,
+    pub value_mm_s: Option<f64>,
+}
+
+impl Baseline {
+    pub fn learn(&mut self, velocity_mm_s: f64) {
+        if self.value_mm_s.is_some() || !velocity_mm_s.is_finite() {
+            return;
+        }
+        self.learning.push(velocity_mm_s);
+        if self.learning.len() == BASELINE_BLOCKS {
+            self.learning.sort_by(f64::total_cmp);
+            self.value_mm_s = Some(self.learning[BASELINE_BLOCKS / 2]);
+            self.learning = Vec::new();
+        }
+    }
+}
+
 /// One point of a sensor's trend.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrendPoint {
@@ -105,6 +131,9 @@ pub struct SensorState {
     pub waveform: Option<Arc<[f32]>>,
     pub waveform_rate_hz: f64,
     pub trend: VecDeque<TrendPoint>,
+    pub baseline: Baseline,
+    /// The baseline-change limit, once a baseline is known.
+    pub baseline_limit_mm_s: Option<f64>,
     pub shaft_rpm: Option<f64>,
     /// `Time<Real>` seconds when it last changed.
     pub updated_at: Option<f64>,
@@ -132,6 +161,8 @@ impl SensorState {
             waveform: None,
             waveform_rate_hz: 0.0,
             trend: VecDeque::new(),
+            baseline: Baseline::default(),
+            baseline_limit_mm_s: None,
             shaft_rpm: None,
             updated_at: None,
             problem: None,
@@ -191,6 +222,21 @@ impl AssetHealth {
         } else {
             HealthStatus::NoData
         }
+    }
+
+    /// A fresh sensor above its baseline-change limit: (sensor, velocity, limit).
+    pub fn above_baseline(&self, now: f64) -> Option<(&str, f64, f64)> {
+        self.sensors.iter().find_map(|(id, s)| {
+            let fresh = s
+                .updated_at
+                .is_some_and(|t| now - t <= STALE_AFTER.as_secs_f64());
+            match (s.value, s.baseline_limit_mm_s) {
+                (Some(v), Some(limit)) if fresh && s.kind == SensorKind::Vibration && v > limit => {
+                    Some((id.as_str(), v, limit))
+                }
+                _ => None,
+            }
+        })
     }
 
     /// Highest velocity among its vibration sensors, mm/s.
@@ -466,6 +512,12 @@ fn diagnose_pending(
                 state.updated_at = Some(now);
                 state.problem = None;
                 if let Some(v) = velocity {
+                    state.baseline.learn(v);
+                    let boundaries = iso::boundaries(asset.iso.group, asset.iso.support);
+                    state.baseline_limit_mm_s = state
+                        .baseline
+                        .value_mm_s
+                        .map(|b| boundaries.baseline_alarm(b));
                     state.push_trend(TrendPoint {
                         t: now,
                         velocity_mm_s: v,
@@ -603,6 +655,22 @@ mod tests {
             diagnosis_budget(Duration::from_secs(2)),
             Duration::from_millis(50)
         );
+    }
+
+    #[test]
+    fn baseline_is_the_median_of_the_first_blocks_then_stays() {
+        let mut baseline = Baseline::default();
+        for v in [1.0, 9.0, 1.1, 0.9, 1.2, 1.0, 0.8, 1.05, 0.95, 1.0] {
+            assert_eq!(baseline.value_mm_s, None);
+            baseline.learn(v);
+        }
+        assert_eq!(
+            baseline.value_mm_s,
+            Some(1.0),
+            "one outlier does not move it"
+        );
+        baseline.learn(50.0);
+        assert_eq!(baseline.value_mm_s, Some(1.0));
     }
 
     #[test]

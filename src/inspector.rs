@@ -88,6 +88,12 @@ pub fn sensor_inspector(ui: &mut egui::Ui, asset: &Asset, sensor: &Sensor, state
     for reason in &diagnosis.reasons {
         ui.small(format!("• {reason}"));
     }
+    if let (Some(baseline), Some(limit)) = (state.baseline.value_mm_s, state.baseline_limit_mm_s) {
+        ui.small(format!(
+            "• baseline {baseline:.2} mm/s (median of its first {} blocks); ISO 20816-3 baseline-change limit {limit:.2} mm/s",
+            crate::health::BASELINE_BLOCKS
+        ));
+    }
     if let Some(ind) = &diagnosis.indicators {
         ui.small(format!(
             "r.m.s. {:.3} g · peak {:.2} g · crest {:.1} · kurtosis {:.1}",

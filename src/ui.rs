@@ -9,7 +9,7 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use linetwin_core::iso;
 use linetwin_core::line::{Asset, Line, SensorKind};
 
-use crate::alarms::{AcknowledgeAlarm, AlarmBook};
+use crate::alarms::{AcknowledgeAlarm, AlarmBook, Severity};
 use crate::health::{AssetHealth, HealthStatus, LineHealth, STALE_AFTER};
 use crate::inspector;
 use crate::line_source::{LineDescription, LineStatus};
@@ -287,8 +287,15 @@ fn alarm_list(
     egui::ScrollArea::vertical().show(ui, |ui| {
         for alarm in book.alarms().iter().rev() {
             ui.horizontal(|ui| {
-                let colour = egui_colour(HealthStatus::Zone(alarm.level).colour());
-                ui.colored_label(colour, format!("■ {}", alarm.severity()));
+                let shown_as = match alarm.severity {
+                    Severity::Advisory => iso::Zone::B,
+                    Severity::Warning => iso::Zone::C,
+                    Severity::Critical => iso::Zone::D,
+                };
+                ui.colored_label(
+                    egui_colour(HealthStatus::Zone(shown_as).colour()),
+                    format!("■ {}", alarm.severity.label()),
+                );
                 ui.label(age_label(now - alarm.raised_at));
                 if ui
                     .link(&alarm.asset)

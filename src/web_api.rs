@@ -83,7 +83,7 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
             "sensors_with_spectra": asset.sensors.values().filter(|x| x.spectra.is_some()).count(),
         })),
         "alarms": s.alarms.alarms().iter().map(|a| json!({
-            "id": a.id, "asset": a.asset, "severity": a.severity(), "level": a.level.letter(),
+            "id": a.id, "asset": a.asset, "severity": a.severity.label(), "level": a.level.letter(),
             "message": a.message, "acknowledged": a.acknowledged, "active": a.active, "age_s": s.now - a.raised_at,
         })).collect::<Vec<_>>(),
         "diagnosis": {
@@ -125,7 +125,7 @@ pub fn zone_event_detail(change: &ZoneChanged) -> Value {
 /// Detail of a `linetwin:alarm` event.
 pub fn alarm_event_detail(raised: &AlarmRaised) -> Value {
     let a = &raised.0;
-    json!({ "id": a.id, "asset": a.asset, "severity": a.severity(), "level": a.level.letter(), "message": a.message })
+    json!({ "id": a.id, "asset": a.asset, "severity": a.severity.label(), "level": a.level.letter(), "message": a.message })
 }
 
 /// Detail of a `linetwin:selection` event.

@@ -267,3 +267,42 @@ fn an_asset_with_a_gltf_model_shows_it_on_a_health_pad() {
     assert_eq!(pads, 1, "one pad carries the health colour");
     assert_eq!(children.len(), 3, "model, pad and selection marker only");
 }
+
+#[test]
+fn a_rise_above_the_learned_baseline_is_an_advisory_alarm() {
+    use linetwin::alarms::{AlarmBook, Severity};
+    use linetwin::health::BASELINE_BLOCKS;
+    let mut h = Harness::new();
+    let sim = Simulator::new(&h.line, 3);
+    for i in 0..BASELINE_BLOCKS {
+        h.send_waveform("M1-DE-V", &sim, 2.0 * i as f64);
+        h.app.update();
+    }
+    let sensor = &h.app.world().resource::<LineHealth>().assets["M1"].sensors["M1-DE-V"];
+    let (baseline, limit) = (
+        sensor.baseline.value_mm_s.expect("baseline learned"),
+        sensor.baseline_limit_mm_s.unwrap(),
+    );
+    assert!(
+        (limit - baseline - 0.25 * 2.8).abs() < 1e-9,
+        "group 2 rigid: a quarter of B/C above the baseline"
+    );
+
+    let mut louder = sim.waveform("M1-DE-V", 40.0).unwrap();
+    let gain = ((limit + 0.3) / baseline) as f32;
+    louder.samples.iter_mut().for_each(|x| *x *= gain);
+    h.frames
+        .unbounded_send(Inbound::Binary(louder.encode()))
+        .unwrap();
+    h.app.update();
+    let book = h.app.world().resource::<AlarmBook>();
+    let advisory = book
+        .alarms()
+        .iter()
+        .find(|a| a.asset == "M1" && a.severity == Severity::Advisory);
+    assert!(
+        advisory.is_some_and(|a| a.message.contains("baseline")),
+        "{:?}",
+        book.alarms()
+    );
+}

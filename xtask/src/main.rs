@@ -57,12 +57,20 @@ fn run() -> Result<()> {
     }
 }
 
+/// The workspace root around the current folder. Found at run time, not
+/// from `CARGO_MANIFEST_DIR`: checkouts that share a `CARGO_TARGET_DIR` (CI
+/// clones and a developer's tree) can end up running each other's identical
+/// xtask binary, and it must act on the tree it was invoked in.
 fn project_root() -> Result<PathBuf> {
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
+    let here = std::env::current_dir()?;
+    here.ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|manifest| manifest.contains("[workspace]"))
+                && dir.join("xtask").is_dir()
+        })
         .map(Path::to_path_buf)
-        .context("xtask has no parent folder")
+        .with_context(|| format!("{} is not inside the linetwin workspace", here.display()))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
