@@ -1,5 +1,6 @@
-//! Signal processing shared by the simulator's checks, the viewer and the
-//! command line: spectra and band-limited velocity from acceleration.
+//! Signal processing building blocks: FFT plans, windows, decimation, a plain
+//! windowed spectrum, acceleration units. The ISO velocity itself is computed
+//! in one place, by the diagnosis (`diagnosis::spectrum`).
 
 use std::collections::HashMap;
 use std::f64::consts::TAU;
@@ -165,80 +166,11 @@ impl WindowedSpectrum {
     pub fn bin_power(&self, k: usize) -> f64 {
         2.0 * f64::from(self.bins[k].norm_sqr()) / (self.n as f64 * self.window_power)
     }
-
-    /// R.m.s. of the first time-integral of the signal over `[low_hz, high_hz]`,
-    /// in the signal's unit times seconds: velocity from acceleration.
-    /// Integration divides each bin by 2πf, which is exact for stationary
-    /// signals and acts as the high-pass the band edge asks for.
-    pub fn integrated_rms(&self, low_hz: f64, high_hz: f64) -> f64 {
-        let df = self.bin_hz();
-        let first = ((low_hz / df).ceil() as usize).max(1);
-        let last = ((high_hz / df).floor() as usize).min(self.bins.len().saturating_sub(1));
-        let sum: f64 = (first..=last)
-            .map(|k| {
-                let omega = TAU * k as f64 * df;
-                self.bin_power(k) / (omega * omega)
-            })
-            .sum();
-        sum.sqrt()
-    }
-}
-
-/// Overall velocity r.m.s. in mm/s over the band, from an acceleration block
-/// in a unit `scale_to_m_s2` converts to m/s².
-pub fn velocity_rms_mm_s(
-    ffts: &mut FftCache,
-    acceleration: &[f32],
-    sample_rate_hz: f64,
-    scale_to_m_s2: f64,
-    low_hz: f64,
-    high_hz: f64,
-) -> f64 {
-    let spectrum = WindowedSpectrum::compute(ffts, acceleration, sample_rate_hz);
-    spectrum.integrated_rms(low_hz, high_hz) * scale_to_m_s2 * 1000.0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Acceleration in g of a vibration whose velocity is `v_peak_mm_s` at `f`.
-    fn sine_for_velocity(v_peak_mm_s: f64, f: f64, fs: f64, n: usize) -> Vec<f32> {
-        let a_peak_g = v_peak_mm_s * 1e-3 * TAU * f / STANDARD_GRAVITY;
-        (0..n)
-            .map(|i| (a_peak_g * (TAU * f * i as f64 / fs).sin()) as f32)
-            .collect()
-    }
-
-    #[test]
-    fn velocity_of_a_pure_tone_is_peak_over_root_two() {
-        let mut ffts = FftCache::default();
-        for f in [24.6, 49.3, 150.0, 733.0] {
-            let a = sine_for_velocity(4.0, f, 12_800.0, 16_384);
-            let v = velocity_rms_mm_s(&mut ffts, &a, 12_800.0, STANDARD_GRAVITY, 10.0, 1000.0);
-            assert!((v - 4.0 / 2f64.sqrt()).abs() < 0.05, "{f} Hz: {v}");
-        }
-    }
-
-    #[test]
-    fn tones_outside_the_band_do_not_count() {
-        let mut ffts = FftCache::default();
-        let a = sine_for_velocity(4.0, 2500.0, 12_800.0, 16_384);
-        let v = velocity_rms_mm_s(&mut ffts, &a, 12_800.0, STANDARD_GRAVITY, 10.0, 1000.0);
-        assert!(v < 0.05, "{v}");
-    }
-
-    #[test]
-    fn tones_add_in_power() {
-        let mut ffts = FftCache::default();
-        let a: Vec<f32> = sine_for_velocity(3.0, 49.0, 12_800.0, 16_384)
-            .iter()
-            .zip(sine_for_velocity(4.0, 98.0, 12_800.0, 16_384))
-            .map(|(x, y)| x + y)
-            .collect();
-        let v = velocity_rms_mm_s(&mut ffts, &a, 12_800.0, STANDARD_GRAVITY, 10.0, 1000.0);
-        assert!((v - 5.0 / 2f64.sqrt()).abs() < 0.06, "{v}");
-    }
 
     #[test]
     fn units_convert() {
@@ -279,12 +211,18 @@ mod tests {
     }
 
     #[test]
-    fn empty_and_tiny_blocks_do_not_panic() {
+    fn empty_and_tiny_blocks_give_a_spectrum_without_panic() {
         let mut ffts = FftCache::default();
-        assert_eq!(
-            velocity_rms_mm_s(&mut ffts, &[], 1000.0, 1.0, 10.0, 1000.0),
-            0.0
+        assert!(
+            WindowedSpectrum::compute(&mut ffts, &[], 1000.0)
+                .bins
+                .is_empty()
         );
-        assert!(velocity_rms_mm_s(&mut ffts, &[1.0], 1000.0, 1.0, 10.0, 1000.0).is_finite());
+        assert_eq!(
+            WindowedSpectrum::compute(&mut ffts, &[1.0], 1000.0)
+                .bins
+                .len(),
+            1
+        );
     }
 }

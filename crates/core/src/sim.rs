@@ -321,8 +321,9 @@ fn ramp(fault: &ScriptedFault, t: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dsp::{FftCache, WindowedSpectrum, velocity_rms_mm_s};
-    use crate::iso::{self, Zone};
+    use crate::diagnosis::{Diagnoser, DiagnosisInput};
+    use crate::dsp::{FftCache, WindowedSpectrum};
+    use crate::iso::Zone;
 
     const DEMO: &str = include_str!("../../../assets/lines/demo.json");
 
@@ -330,22 +331,18 @@ mod tests {
         Line::from_json("demo.json", DEMO).unwrap()
     }
 
+    /// ISO velocity and zone as the viewer computes them: through the diagnosis.
     fn zone_at(line: &Line, sim: &Simulator, sensor: &str, t: f64) -> (f64, Zone) {
         let (asset, _) = line.sensor(sensor).unwrap();
         let block = sim.waveform(sensor, t).unwrap();
-        let low = iso::band_low_hz(f64::from(block.shaft_rpm.unwrap()));
-        let v = velocity_rms_mm_s(
-            &mut FftCache::default(),
+        let input = DiagnosisInput::new(
             &block.samples,
             f64::from(block.sample_rate_hz),
-            STANDARD_GRAVITY,
-            low,
-            iso::BAND_HIGH_HZ,
-        );
-        (
-            v,
-            iso::boundaries(asset.iso.group, asset.iso.support).zone_of(v),
+            f64::from(block.shaft_rpm.unwrap()),
         )
+        .with_iso(asset.iso.group, asset.iso.support);
+        let velocity = Diagnoser::new().diagnose(&input).velocity.unwrap();
+        (velocity.rms_mm_s, velocity.zone.unwrap())
     }
 
     #[test]
