@@ -82,7 +82,7 @@ impl Baseline {
 pub struct TrendPoint {
     pub t: f64,
     /// Velocity r.m.s. (vibration) or the reading (scalars).
-    pub velocity_mm_s: f64,
+    pub value: f64,
     pub kurtosis: Option<f64>,
 }
 
@@ -405,7 +405,7 @@ fn record_readings(
                 sensor.updated_at = Some(now);
                 sensor.push_trend(TrendPoint {
                     t: now,
-                    velocity_mm_s: reading.value,
+                    value: reading.value,
                     kurtosis: None,
                 });
             }
@@ -520,7 +520,7 @@ fn diagnose_pending(
                         .map(|b| boundaries.baseline_alarm(b));
                     state.push_trend(TrendPoint {
                         t: now,
-                        velocity_mm_s: v,
+                        value: v,
                         kurtosis: diagnosis.indicators.as_ref().map(|i| i.kurtosis),
                     });
                 }

@@ -175,7 +175,7 @@ pub fn sensor_inspector(ui: &mut egui::Ui, asset: &Asset, sensor: &Sensor, state
         let velocity: Vec<[f64; 2]> = state
             .trend
             .iter()
-            .map(|p| [(p.t - t0) / 60.0, p.velocity_mm_s])
+            .map(|p| [(p.t - t0) / 60.0, p.value])
             .collect();
         let kurtosis: Vec<[f64; 2]> = state
             .trend
@@ -203,7 +203,7 @@ pub fn scalar_trend(ui: &mut egui::Ui, sensor: &Sensor, state: &SensorState) {
     let points: Vec<[f64; 2]> = state
         .trend
         .iter()
-        .map(|p| [(p.t - t0) / 60.0, p.velocity_mm_s])
+        .map(|p| [(p.t - t0) / 60.0, p.value])
         .collect();
     Plot::new(("scalar", &sensor.id))
         .height(PLOT_HEIGHT * 0.7)

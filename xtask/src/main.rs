@@ -111,6 +111,8 @@ fn build_viewer(root: &Path, profile: Profile) -> Result<()> {
     if profile == Profile::Dist {
         trunk.arg("--release");
     }
+    // A RUSTFLAGS from the environment would replace the wasm target's flags
+    // in .cargo/config.toml (simd128), silently slowing the diagnosis.
     trunk.env_remove("RUSTFLAGS");
     step(&mut trunk)?;
     let dist = dist_dir(root);
