@@ -3,19 +3,24 @@
 //!
 //! One plugin per concern (see ARCHITECTURE.md for the data flow):
 //! [`line_source`] loads the description, [`stream`] receives frames,
-//! [`health`] diagnoses them into zones, [`alarms`] raises alarms, [`scene`] builds and colours the 3D
-//! model, [`camera`] orbits it, [`selection`] picks components, [`ui`] draws
-//! the panels and [`web_api`] exposes state to the embedding page.
+//! [`diagnosis`] sends blocks to the [`executor`] (a Web Worker) and feeds
+//! the results to the twin ([`twin_state`], `linetwin-twin` decides every
+//! level and alarm on data time, [`data_clock`] notices silence), [`scene`]
+//! builds and colours the 3D model, [`camera`] orbits it, [`selection`]
+//! picks components, [`ui`] draws the panels and [`web_api`] exposes state
+//! to the embedding page. Systems are glue; decisions live in the crates.
 
-pub mod alarms;
 pub mod camera;
-pub mod health;
-pub mod inspector;
+pub mod colours;
+pub mod data_clock;
+pub mod diagnosis;
+pub mod executor;
 pub mod line_source;
 pub mod scene;
 pub mod selection;
 pub mod shapes;
 pub mod stream;
+pub mod twin_state;
 pub mod ui;
 pub mod web_api;
 
@@ -29,8 +34,9 @@ impl PluginGroup for TwinLogicPlugins {
         bevy::app::PluginGroupBuilder::start::<Self>()
             .add(line_source::LineSourcePlugin)
             .add(stream::StreamPlugin)
-            .add(health::HealthPlugin)
-            .add(alarms::AlarmPlugin)
+            .add(twin_state::TwinPlugin)
+            .add(diagnosis::DiagnosisPlugin)
+            .add(data_clock::DataClockPlugin)
             .add(scene::ScenePlugin)
             .add(selection::SelectionPlugin)
     }
@@ -61,6 +67,19 @@ pub fn run() {
                 }),
         )
         .add_plugins((MeshPickingPlugin, bevy_egui::EguiPlugin::default()))
+        // The panels get a camera of their own, so the 3D view can be fitted
+        // to the space they leave (ui::egui_camera).
+        .insert_resource(bevy_egui::EguiGlobalSettings {
+            auto_create_primary_context: false,
+            ..default()
+        })
+        // bevy_egui writes its font atlas after Bevy has collected asset
+        // changes unless told otherwise; a glyph first used in a frame then
+        // stays blank on the GPU (the missing `%`, `q`, `k` of earlier builds).
+        .configure_sets(
+            PostUpdate,
+            bevy_egui::EguiPostUpdateSet::PostProcessOutput.before(bevy::asset::AssetEventSystems),
+        )
         .add_plugins(TwinLogicPlugins)
         .add_plugins((
             camera::OrbitCameraPlugin,

@@ -7,10 +7,13 @@ use std::collections::HashMap;
 use bevy::prelude::*;
 use linetwin_core::line::{Asset, Line};
 
-use crate::health::{HealthStatus, LineHealth};
+use linetwin_twin::AssetStatus;
+
+use crate::colours::status_colour;
 use crate::line_source::LineDescription;
 use crate::selection::{Selection, on_asset_clicked};
 use crate::shapes::{Paint, Part, PartShape, parts_for};
+use crate::twin_state::TwinState;
 
 /// The root entity of an asset in the scene.
 #[derive(Component, Debug, Clone, PartialEq, Eq)]
@@ -85,7 +88,7 @@ impl Plugin for ScenePlugin {
                 Update,
                 (
                     spawn_line.run_if(resource_added::<LineDescription>),
-                    paint_health.after(crate::health::HealthSet),
+                    paint_health.after(crate::diagnosis::DiagnosisSet),
                 )
                     .chain(),
             );
@@ -167,7 +170,7 @@ fn spawn_line(
 
     for asset in &line.assets {
         let health = materials.add(StandardMaterial {
-            base_color: HealthStatus::NoData.colour(),
+            base_color: status_colour(AssetStatus::NoData),
             perceptual_roughness: 0.55,
             metallic: 0.15,
             ..default()
@@ -314,9 +317,9 @@ fn spawn_flows(
 
 /// Emissive glow of a material: the selected asset glows softly, and an
 /// asset in zone D pulses so that it is seen across a shop floor.
-pub fn glow(status: HealthStatus, selected: bool, seconds: f32) -> LinearRgba {
-    let base = status.colour().to_linear();
-    let pulse = if status == HealthStatus::Zone(linetwin_core::iso::Zone::D) {
+pub fn glow(status: AssetStatus, selected: bool, seconds: f32) -> LinearRgba {
+    let base = status_colour(status).to_linear();
+    let pulse = if status == AssetStatus::Level(linetwin_core::iso::Zone::D) {
         0.35 + 0.35 * (seconds * 4.0).sin()
     } else {
         0.0
@@ -329,17 +332,17 @@ fn paint_health(
     assets: Query<(&TwinAsset, &HealthPaint, &Children)>,
     mut markers: Query<&mut Visibility, With<SelectionMarker>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
-    health: Res<LineHealth>,
+    twin: Option<Res<TwinState>>,
     selection: Res<Selection>,
+    // Animation only: the pulse of zone D.
     time: Res<Time<Real>>,
 ) {
     for (asset, paint, children) in &assets {
-        let status = health
-            .assets
-            .get(&asset.id)
-            .map_or(HealthStatus::NoData, |a| a.status);
+        let status = twin
+            .as_ref()
+            .map_or(AssetStatus::NoData, |t| t.0.status(&asset.id));
         let selected = selection.0.as_deref() == Some(asset.id.as_str());
-        let colour = status.colour();
+        let colour = status_colour(status);
         let emissive = glow(status, selected, time.elapsed_secs());
         let needs_update = materials
             .get(&paint.0)

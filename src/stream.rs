@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
-use linetwin_core::protocol::{FrameError, Reading, TextMessage, WaveformBlock};
+use linetwin_core::protocol::{Clock, FrameError, Reading, TextMessage, WaveformBlock};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConnectionState {
@@ -71,6 +71,13 @@ pub struct StreamStats {
     pub last_rejection: Option<String>,
 }
 
+/// The gateway's hello: which clock its times are on, and how fast it runs.
+#[derive(Message, Debug, Clone, Copy, PartialEq)]
+pub struct HelloReceived {
+    pub clock: Clock,
+    pub time_scale: f64,
+}
+
 #[derive(Message, Debug, Clone)]
 pub struct ReadingsReceived {
     pub t: f64,
@@ -90,6 +97,7 @@ impl Plugin for StreamPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Connection>()
             .init_resource::<StreamStats>()
+            .add_message::<HelloReceived>()
             .add_message::<ReadingsReceived>()
             .add_message::<WaveformReceived>()
             .add_message::<GatewayNotice>()
@@ -122,6 +130,7 @@ fn drain_inbox(
     inbox: Option<ResMut<Inbox>>,
     mut connection: ResMut<Connection>,
     mut stats: ResMut<StreamStats>,
+    mut hellos: MessageWriter<HelloReceived>,
     mut readings: MessageWriter<ReadingsReceived>,
     mut waveforms: MessageWriter<WaveformReceived>,
     mut notices: MessageWriter<GatewayNotice>,
@@ -138,8 +147,10 @@ fn drain_inbox(
             Ok(Some(Decoded::Text(TextMessage::Hello {
                 line_id,
                 time_scale,
+                clock,
                 ..
             }))) => {
+                hellos.write(HelloReceived { clock, time_scale });
                 connection.0 = ConnectionState::Connected {
                     line_id,
                     time_scale,

@@ -3,10 +3,10 @@
 //! CustomEvents. Used by the end-to-end test and by anyone embedding the viewer.
 
 use bevy::prelude::*;
+use linetwin_twin::{AssetStatus, Twin, TwinEvent, TwinSnapshot};
 use serde_json::{Value, json};
 
-use crate::alarms::{AlarmBook, AlarmRaised};
-use crate::health::{AssetHealth, DiagnosisStats, HealthStatus, LineHealth, ZoneChanged};
+use crate::diagnosis::{DiagnosisStats, Inspection};
 use crate::line_source::{LineDescription, LineStatus};
 use crate::selection::{Selection, SelectionChanged};
 use crate::stream::{Connection, StreamStats};
@@ -18,50 +18,59 @@ pub struct SnapshotSources<'a> {
     pub line_status: &'a LineStatus,
     pub connection: &'a Connection,
     pub stats: &'a StreamStats,
-    pub health: &'a LineHealth,
+    pub twin: Option<&'a Twin>,
+    pub inspection: &'a Inspection,
     pub selection: &'a Selection,
     pub screen: &'a ScreenPositions,
-    pub alarms: &'a AlarmBook,
     pub diagnosis: &'a DiagnosisStats,
+    pub executor: &'a str,
     pub frames_rendered: u32,
-    pub now: f64,
 }
 
-fn status_json(status: HealthStatus) -> Value {
-    match status {
-        HealthStatus::Zone(zone) => json!(zone.letter()),
-        HealthStatus::Stale => json!("stale"),
-        HealthStatus::NoData => json!("none"),
-    }
+fn status_json(status: AssetStatus) -> Value {
+    json!(status.label())
 }
 
 pub fn snapshot(s: &SnapshotSources) -> Value {
-    let assets: serde_json::Map<String, Value> = s
-        .health
-        .assets
+    let twin = s.twin.map(TwinSnapshot::of);
+    let now = twin.as_ref().and_then(|t| t.now);
+    let assets: serde_json::Map<String, Value> = twin
         .iter()
-        .map(|(id, asset): (&String, &AssetHealth)| {
+        .flat_map(|t| t.assets.iter())
+        .map(|(id, asset)| {
             let screen = s.screen.0.get(id);
-            let worst = asset
-                .sensors
-                .values()
-                .filter(|x| x.diagnosis.is_some())
-                .max_by_key(|x| x.zone);
-            let diagnosis = worst.and_then(|x| x.diagnosis.as_deref());
             let entry = json!({
                 "zone": status_json(asset.status),
-                "iso_zone": worst.and_then(|x| x.iso_zone).map(|z| z.letter()),
-                "verdict": diagnosis.map(|d| d.verdict.as_str()),
-                "health": diagnosis.map(|d| d.health.as_str()),
-                "score": diagnosis.and_then(|d| d.score),
-                "why": asset.explanation(),
-                "velocity_mm_s": asset.worst_velocity(),
-                "last_update_s": asset.last_update(),
-                "age_s": asset.last_update().map(|t| s.now - t),
+                "iso_zone": asset.iso_zone,
+                "verdict": asset.verdict,
+                "health": asset.health,
+                "score": asset.score,
+                "why": asset.why,
+                "velocity_mm_s": asset.velocity_mm_s,
+                "last_update_s": asset.last_update,
+                "age_s": asset.last_update.zip(now).map(|(t, now)| now - t),
                 "screen": screen.map(|(p, _)| [p.x, p.y]),
                 "clickable": screen.is_some_and(|(_, clickable)| *clickable),
             });
             (id.clone(), entry)
+        })
+        .collect();
+    let inspector = s.selection.0.as_ref().and_then(|id| s.line?.0.asset(id)).map(|asset| {
+        json!({
+            "asset": asset.id,
+            "sensors_with_spectra": asset.sensors.iter().filter(|x| s.inspection.0.contains_key(&x.id)).count(),
+        })
+    });
+    let alarms: Vec<Value> = twin
+        .iter()
+        .flat_map(|t| t.alarms.iter())
+        .map(|a| {
+            json!({
+                "id": a.id, "asset": a.asset, "severity": a.severity.label(), "level": a.level,
+                "message": a.message, "acknowledged": a.acknowledged, "active": a.active,
+                "raised_at": a.raised_at, "cleared_at": a.cleared_at,
+                "age_s": now.map(|now| now - a.raised_at),
+            })
         })
         .collect();
     let connection = &s.connection.0;
@@ -76,27 +85,63 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         "frames": { "received": s.stats.frames_received, "rejected": s.stats.frames_rejected },
         "readings": s.stats.readings,
         "waveforms": s.stats.waveforms,
+        "data_time": twin.as_ref().and_then(|t| t.data_time),
+        "clock": twin.as_ref().map(|t| json!({ "kind": t.clock.kind, "time_scale": t.clock.time_scale, "epochs": t.clock.epochs })),
+        "twin": twin.as_ref().map(|t| json!(t.counters)),
         "assets": assets,
         "selection": s.selection.0,
-        "inspector": s.selection.0.as_ref().and_then(|id| s.health.assets.get(id)).map(|asset| json!({
-            "asset": s.selection.0,
-            "sensors_with_spectra": asset.sensors.values().filter(|x| x.spectra.is_some()).count(),
-        })),
-        "alarms": s.alarms.alarms().iter().map(|a| json!({
-            "id": a.id, "asset": a.asset, "severity": a.severity.label(), "level": a.level.letter(),
-            "message": a.message, "acknowledged": a.acknowledged, "active": a.active, "age_s": s.now - a.raised_at,
-        })).collect::<Vec<_>>(),
+        "inspector": inspector,
+        "alarms": alarms,
         "diagnosis": {
+            "executor": s.executor,
             "blocks": s.diagnosis.blocks,
             "samples": s.diagnosis.samples,
             "busy_ms": s.diagnosis.busy_s * 1000.0,
             "slowest_block_ms": s.diagnosis.slowest_block_ms,
             "superseded": s.diagnosis.superseded,
+            "failed": s.diagnosis.failed,
+            "in_flight": s.diagnosis.in_flight,
             "samples_per_busy_second": if s.diagnosis.busy_s > 0.0 { s.diagnosis.samples as f64 / s.diagnosis.busy_s } else { 0.0 },
         },
         "frames_rendered": s.frames_rendered,
-        "now_s": s.now,
+        "now_s": now,
     })
+}
+
+/// Detail of a `linetwin:zone` event, for a level change.
+pub fn zone_event_detail(event: &TwinEvent) -> Option<Value> {
+    let TwinEvent::LevelChanged {
+        asset,
+        from,
+        to,
+        at,
+        velocity_mm_s,
+    } = event
+    else {
+        return None;
+    };
+    Some(json!({
+        "asset": asset,
+        "zone": status_json(*to),
+        "previous": status_json(*from),
+        "velocity_mm_s": velocity_mm_s,
+        "data_time": at,
+    }))
+}
+
+/// Detail of a `linetwin:alarm` event, for a raised alarm.
+pub fn alarm_event_detail(event: &TwinEvent) -> Option<Value> {
+    let TwinEvent::AlarmRaised(a) = event else {
+        return None;
+    };
+    Some(
+        json!({ "id": a.id, "asset": a.asset, "severity": a.severity.label(), "level": a.level.letter(), "message": a.message, "data_time": a.raised_at }),
+    )
+}
+
+/// Detail of a `linetwin:selection` event.
+pub fn selection_event_detail(change: &SelectionChanged) -> Value {
+    json!({ "asset": change.0 })
 }
 
 pub struct WebApiPlugin;
@@ -143,10 +188,13 @@ mod web {
     use wasm_bindgen::prelude::*;
 
     use super::*;
+    use crate::executor::Executor;
+    use crate::twin_state::TwinState;
 
     thread_local! {
         static SNAPSHOT: RefCell<String> = RefCell::new("{}".to_owned());
         static ACK_REQUESTS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+        static SELECT_REQUESTS: RefCell<Vec<Option<String>>> = const { RefCell::new(Vec::new()) };
         static FIRST_FRAME_MS: RefCell<Option<f64>> = const { RefCell::new(None) };
     }
 
@@ -166,6 +214,12 @@ mod web {
         });
         let _ = js_sys::Reflect::set(&api, &"acknowledge".into(), acknowledge.as_ref());
         acknowledge.forget();
+        // `select(id)` selects an asset, `select(null)` clears the selection.
+        let select = Closure::<dyn Fn(JsValue)>::new(|id: JsValue| {
+            SELECT_REQUESTS.with(|r| r.borrow_mut().push(id.as_string()));
+        });
+        let _ = js_sys::Reflect::set(&api, &"select".into(), select.as_ref());
+        select.forget();
         let _ = js_sys::Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
         // The closure lives as long as the page.
         state.forget();
@@ -178,13 +232,13 @@ mod web {
         line_status: Res<LineStatus>,
         connection: Res<Connection>,
         stats: Res<StreamStats>,
-        health: Res<LineHealth>,
+        twin: Option<Res<TwinState>>,
+        inspection: Res<Inspection>,
         selection: Res<Selection>,
         screen: Option<Res<ScreenPositions>>,
-        alarms: Res<AlarmBook>,
         diagnosis: Res<DiagnosisStats>,
+        executor: Option<Res<Executor>>,
         frames: Res<FrameCount>,
-        time: Res<Time<Real>>,
     ) {
         let no_screen = ScreenPositions::default();
         let screen = screen.as_deref().unwrap_or(&no_screen);
@@ -193,13 +247,13 @@ mod web {
             line_status: &line_status,
             connection: &connection,
             stats: &stats,
-            health: &health,
+            twin: twin.as_deref().map(|t| &t.0),
+            inspection: &inspection,
             selection: &selection,
             screen,
-            alarms: &alarms,
             diagnosis: &diagnosis,
+            executor: executor.as_deref().map_or("none", Executor::label),
             frames_rendered: frames.0,
-            now: time.elapsed_secs_f64(),
         };
         let mut value = snapshot(&sources);
         // Page load to the first frame with the line in it, as the browser measures time.
@@ -217,26 +271,37 @@ mod web {
     }
 
     pub(super) fn forward_acknowledgements(
-        mut acknowledge: MessageWriter<crate::alarms::AcknowledgeAlarm>,
+        mut acknowledge: MessageWriter<crate::twin_state::AcknowledgeAlarm>,
+        line: Option<Res<LineDescription>>,
+        mut selection: ResMut<Selection>,
     ) {
         for id in ACK_REQUESTS.with(|r| std::mem::take(&mut *r.borrow_mut())) {
-            acknowledge.write(crate::alarms::AcknowledgeAlarm(id));
+            acknowledge.write(crate::twin_state::AcknowledgeAlarm(id));
+        }
+        for wanted in SELECT_REQUESTS.with(|r| std::mem::take(&mut *r.borrow_mut())) {
+            let known = wanted
+                .as_deref()
+                .is_none_or(|id| line.as_ref().is_some_and(|l| l.0.asset(id).is_some()));
+            if known {
+                selection.0 = wanted;
+            }
         }
     }
 
     pub(super) fn dispatch_events(
         mut selections: MessageReader<SelectionChanged>,
-        mut zones: MessageReader<ZoneChanged>,
-        mut alarms: MessageReader<AlarmRaised>,
+        mut changes: MessageReader<crate::twin_state::TwinChanged>,
     ) {
-        for raised in alarms.read() {
-            dispatch("linetwin:alarm", &alarm_event_detail(raised));
+        for crate::twin_state::TwinChanged(event) in changes.read() {
+            if let Some(detail) = alarm_event_detail(event) {
+                dispatch("linetwin:alarm", &detail);
+            }
+            if let Some(detail) = zone_event_detail(event) {
+                dispatch("linetwin:zone", &detail);
+            }
         }
         for change in selections.read() {
             dispatch("linetwin:selection", &selection_event_detail(change));
-        }
-        for change in zones.read() {
-            dispatch("linetwin:zone", &zone_event_detail(change));
         }
     }
 
@@ -258,13 +323,13 @@ mod tests {
     use crate::stream::ConnectionState;
     use linetwin_core::iso::Zone;
     use linetwin_core::line::Line;
+    use linetwin_twin::TwinConfig;
     use std::sync::Arc;
 
     #[test]
     fn snapshot_reports_connection_assets_and_selection() {
         let line = Line::from_json("demo.json", include_str!("../assets/lines/demo.json")).unwrap();
-        let mut health = LineHealth::for_line(&line);
-        health.assets.get_mut("P1").unwrap().status = HealthStatus::Zone(Zone::C);
+        let twin = Twin::new(&line, TwinConfig::default());
         let description = LineDescription(Arc::new(line));
         let mut screen = ScreenPositions::default();
         screen
@@ -282,45 +347,50 @@ mod tests {
                 frames_rejected: 1,
                 ..default()
             },
-            health: &health,
+            twin: Some(&twin),
+            inspection: &Inspection::default(),
             selection: &Selection(Some("P1".into())),
             screen: &screen,
-            alarms: &AlarmBook::default(),
             diagnosis: &DiagnosisStats {
                 blocks: 4,
                 samples: 4000,
                 busy_s: 0.002,
                 ..default()
             },
+            executor: "inline",
             frames_rendered: 30,
-            now: 5.0,
         };
         let value = snapshot(&sources);
         assert_eq!(value["connection"], "connected");
         assert_eq!(value["frames"]["received"], 12);
         assert_eq!(value["frames"]["rejected"], 1);
-        assert_eq!(value["assets"]["P1"]["zone"], "C");
+        assert_eq!(value["assets"]["P1"]["zone"], "none");
         assert_eq!(value["assets"]["P1"]["screen"][0], 100.0);
         assert_eq!(value["assets"]["P1"]["clickable"], true);
-        assert_eq!(value["assets"]["M1"]["zone"], "none");
+        assert_eq!(value["assets"]["M1"]["clickable"], false);
         assert_eq!(value["selection"], "P1");
         assert_eq!(value["line_id"], "bottling-line-1");
         assert_eq!(value["inspector"]["asset"], "P1");
+        assert_eq!(value["inspector"]["sensors_with_spectra"], 0);
         assert_eq!(value["diagnosis"]["samples_per_busy_second"], 2_000_000.0);
+        assert_eq!(value["diagnosis"]["executor"], "inline");
         assert_eq!(value["alarms"].as_array().map(Vec::len), Some(0));
     }
 
     #[test]
-    fn event_details_name_asset_and_zones() {
-        let change = ZoneChanged {
+    fn event_details_name_asset_zones_and_data_time() {
+        let change = TwinEvent::LevelChanged {
             asset: "P1".into(),
-            from: HealthStatus::Zone(Zone::B),
-            to: HealthStatus::Stale,
+            from: AssetStatus::Level(Zone::B),
+            to: AssetStatus::Stale,
+            at: 42.0,
             velocity_mm_s: Some(2.0),
         };
-        let detail = zone_event_detail(&change);
+        let detail = zone_event_detail(&change).unwrap();
         assert_eq!(detail["zone"], "stale");
         assert_eq!(detail["previous"], "B");
+        assert_eq!(detail["data_time"], 42.0);
+        assert!(alarm_event_detail(&change).is_none());
         assert_eq!(
             selection_event_detail(&SelectionChanged(None))["asset"],
             Value::Null

@@ -10,15 +10,17 @@ use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
 use futures_channel::mpsc::UnboundedSender;
 use linetwin::TwinLogicPlugins;
-use linetwin::health::{HealthStatus, LineHealth};
+use linetwin::colours::status_colour;
 use linetwin::line_source::LineDescription;
 use linetwin::scene::{HealthPaint, SelectionMarker, TwinAsset};
 use linetwin::selection::Selection;
 use linetwin::stream::{Inbound, Inbox, StreamStats};
+use linetwin::twin_state::TwinState;
 use linetwin_core::iso::Zone;
 use linetwin_core::line::Line;
 use linetwin_core::protocol::{Clock, TextMessage};
 use linetwin_core::sim::Simulator;
+use linetwin_twin::AssetStatus;
 
 fn demo_line() -> Line {
     Line::from_json("demo.json", include_str!("../assets/lines/demo.json")).expect("demo line")
@@ -69,8 +71,8 @@ impl Harness {
             .base_color
     }
 
-    fn status_of(&self, asset_id: &str) -> HealthStatus {
-        self.app.world().resource::<LineHealth>().assets[asset_id].status
+    fn status_of(&self, asset_id: &str) -> AssetStatus {
+        self.app.world().resource::<TwinState>().0.status(asset_id)
     }
 
     fn send_waveform(&self, sensor: &str, sim: &Simulator, t: f64) {
@@ -115,7 +117,7 @@ fn scene_is_built_from_the_description() {
         );
     }
     // Nothing has reported yet: everything is grey.
-    assert_eq!(h.colour_of("P1"), HealthStatus::NoData.colour());
+    assert_eq!(h.colour_of("P1"), status_colour(AssetStatus::NoData));
 }
 
 #[test]
@@ -123,21 +125,25 @@ fn colour_follows_the_readings() {
     let mut h = Harness::new();
     let sim = Simulator::new(&h.line, 3);
     let fault = h.line.simulation.faults[0].clone();
-    h.send_waveform("M1-DE-V", &sim, 0.0);
+    // Both at the same data time: the twin judges freshness on data time.
+    h.send_waveform("M1-DE-V", &sim, fault.onset_s + fault.ramp_s);
     h.send_waveform(&fault.sensor, &sim, fault.onset_s + fault.ramp_s);
     h.app.update();
 
-    assert_eq!(h.status_of("P1"), HealthStatus::Zone(Zone::D));
-    assert_eq!(h.colour_of("P1"), HealthStatus::Zone(Zone::D).colour());
+    assert_eq!(h.status_of("P1"), AssetStatus::Level(Zone::D));
+    assert_eq!(
+        h.colour_of("P1"),
+        status_colour(AssetStatus::Level(Zone::D))
+    );
     let healthy = h.status_of("M1");
     assert!(
-        matches!(healthy, HealthStatus::Zone(Zone::A | Zone::B)),
+        matches!(healthy, AssetStatus::Level(Zone::A | Zone::B)),
         "{healthy:?}"
     );
-    assert_eq!(h.colour_of("M1"), healthy.colour());
+    assert_eq!(h.colour_of("M1"), status_colour(healthy));
     assert_eq!(
         h.status_of("F1"),
-        HealthStatus::NoData,
+        AssetStatus::NoData,
         "no frame for F1 yet"
     );
     assert_eq!(h.app.world().resource::<StreamStats>().waveforms, 2);
@@ -149,13 +155,13 @@ fn silence_turns_assets_grey_and_new_data_brings_colour_back() {
     let sim = Simulator::new(&h.line, 3);
     h.send_waveform("M1-DE-V", &sim, 0.0);
     h.app.update();
-    assert!(matches!(h.status_of("M1"), HealthStatus::Zone(_)));
+    assert!(matches!(h.status_of("M1"), AssetStatus::Level(_)));
 
     h.app
         .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs(16)));
     h.app.update();
-    assert_eq!(h.status_of("M1"), HealthStatus::Stale);
-    assert_eq!(h.colour_of("M1"), HealthStatus::Stale.colour());
+    assert_eq!(h.status_of("M1"), AssetStatus::Stale);
+    assert_eq!(h.colour_of("M1"), status_colour(AssetStatus::Stale));
 
     h.app
         .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
@@ -163,7 +169,7 @@ fn silence_turns_assets_grey_and_new_data_brings_colour_back() {
         )));
     h.send_waveform("M1-DE-V", &sim, 30.0);
     h.app.update();
-    assert!(matches!(h.status_of("M1"), HealthStatus::Zone(_)));
+    assert!(matches!(h.status_of("M1"), AssetStatus::Level(_)));
 }
 
 #[test]
@@ -180,7 +186,7 @@ fn malformed_frames_are_dropped_and_the_stream_goes_on() {
     h.app.update();
     let stats = h.app.world().resource::<StreamStats>().clone();
     assert_eq!(stats.frames_rejected, 2);
-    assert!(matches!(h.status_of("M1"), HealthStatus::Zone(_)));
+    assert!(matches!(h.status_of("M1"), AssetStatus::Level(_)));
 }
 
 #[test]
@@ -205,7 +211,7 @@ fn selection_shows_its_marker() {
 
 #[test]
 fn a_worsening_asset_raises_one_alarm_that_can_be_acknowledged() {
-    use linetwin::alarms::{AcknowledgeAlarm, AlarmBook};
+    use linetwin::twin_state::AcknowledgeAlarm;
     let mut h = Harness::new();
     let sim = Simulator::new(&h.line, 3);
     let fault = h.line.simulation.faults[0].clone();
@@ -214,9 +220,10 @@ fn a_worsening_asset_raises_one_alarm_that_can_be_acknowledged() {
     let alarm = h
         .app
         .world()
-        .resource::<AlarmBook>()
+        .resource::<TwinState>()
+        .0
         .alarms()
-        .iter()
+        .into_iter()
         .find(|a| a.asset == "P1")
         .cloned()
         .expect("an alarm for P1");
@@ -231,10 +238,14 @@ fn a_worsening_asset_raises_one_alarm_that_can_be_acknowledged() {
     h.app.world_mut().write_message(AcknowledgeAlarm(alarm.id));
     h.send_waveform(&fault.sensor, &sim, fault.onset_s + fault.ramp_s + 2.0);
     h.app.update();
-    let book = h.app.world().resource::<AlarmBook>();
-    let for_p1: Vec<_> = book.alarms().iter().filter(|a| a.asset == "P1").collect();
+    let twin = &h.app.world().resource::<TwinState>().0;
+    let for_p1: Vec<_> = twin
+        .alarms()
+        .into_iter()
+        .filter(|a| a.asset == "P1")
+        .collect();
     assert_eq!(for_p1.len(), 1, "a lasting condition raises once");
-    assert!(for_p1[0].acknowledged);
+    assert!(twin.is_acknowledged(for_p1[0].id));
 }
 
 #[test]
@@ -270,15 +281,16 @@ fn an_asset_with_a_gltf_model_shows_it_on_a_health_pad() {
 
 #[test]
 fn a_rise_above_the_learned_baseline_is_an_advisory_alarm() {
-    use linetwin::alarms::{AlarmBook, Severity};
-    use linetwin::health::BASELINE_BLOCKS;
+    use linetwin_twin::Severity;
+    use linetwin_twin::baseline::BASELINE_BLOCKS;
     let mut h = Harness::new();
     let sim = Simulator::new(&h.line, 3);
     for i in 0..BASELINE_BLOCKS {
         h.send_waveform("M1-DE-V", &sim, 2.0 * i as f64);
         h.app.update();
     }
-    let sensor = &h.app.world().resource::<LineHealth>().assets["M1"].sensors["M1-DE-V"];
+    let twin = &h.app.world().resource::<TwinState>().0;
+    let sensor = &twin.asset("M1").unwrap().sensors["M1-DE-V"];
     let (baseline, limit) = (
         sensor.baseline.value_mm_s.expect("baseline learned"),
         sensor.baseline_limit_mm_s.unwrap(),
@@ -295,14 +307,14 @@ fn a_rise_above_the_learned_baseline_is_an_advisory_alarm() {
         .unbounded_send(Inbound::Binary(louder.encode()))
         .unwrap();
     h.app.update();
-    let book = h.app.world().resource::<AlarmBook>();
-    let advisory = book
+    let twin = &h.app.world().resource::<TwinState>().0;
+    let advisory = twin
         .alarms()
-        .iter()
+        .into_iter()
         .find(|a| a.asset == "M1" && a.severity == Severity::Advisory);
     assert!(
         advisory.is_some_and(|a| a.message.contains("baseline")),
         "{:?}",
-        book.alarms()
+        twin.alarms()
     );
 }

@@ -68,6 +68,18 @@ pub fn run(root: &Path) -> Result<()> {
         out.join("linetwin_bench.js")
     );
     let wasm = measure(Command::new("node").args(["-e", &script]), "wasm")?;
+    let twin_script = format!(
+        "const b = require({:?}); console.log(b.bench_twin({MIN_MS}));",
+        out.join("linetwin_bench.js")
+    );
+    let twin_wasm = measure(
+        Command::new("node").args(["-e", &twin_script]),
+        "twin (wasm)",
+    )?;
+    let twin_native = measure(
+        Command::new(target_dir().join("release").join("linetwin-bench")).args([MIN_MS, "twin"]),
+        "twin (native)",
+    )?;
 
     let rate = |v: &serde_json::Value| v["samples_per_second"].as_f64().unwrap_or(0.0);
     let ratio = rate(&wasm) / rate(&native).max(1.0);
@@ -84,7 +96,24 @@ pub fn run(root: &Path) -> Result<()> {
         );
     }
     println!("  wasm / native      {ratio:.2}");
-    let report = serde_json::json!({ "native": native, "wasm": wasm, "wasm_over_native": ratio });
+    let fps = |v: &serde_json::Value| v["frames_per_second"].as_f64().unwrap_or(0.0);
+    println!("twin ingest (demo line: blocks every 2 s, readings every 1 s):");
+    println!("  native             {:>9.0} frames/s", fps(&twin_native));
+    println!("  wasm32             {:>9.0} frames/s", fps(&twin_wasm));
+    let mb = |v: &serde_json::Value| v["history_bytes"].as_f64().unwrap_or(0.0) / 1e6;
+    println!(
+        "  history store      {:.1} MB after a day, {:.1} MB after a week (bound {:.1} MB)",
+        mb(&twin_native["history_after_one_day"]),
+        mb(&twin_native["history_after_one_week"]),
+        twin_native["history_after_one_week"]["history_bound_bytes"]
+            .as_f64()
+            .unwrap_or(0.0)
+            / 1e6
+    );
+    let report = serde_json::json!({
+        "native": native, "wasm": wasm, "wasm_over_native": ratio,
+        "twin_native": twin_native, "twin_wasm": twin_wasm,
+    });
     std::fs::write(
         root.join("target").join("bench.json"),
         serde_json::to_string_pretty(&report)?,

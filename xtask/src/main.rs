@@ -4,6 +4,7 @@
 //! - `test`  runs every test: Rust unit and integration tests, then the
 //!   end-to-end test in headless Chromium against a real gateway.
 //! - `lint`  checks formatting and runs clippy (native and wasm32).
+//! - `tidy`  checks the architecture's invariants (see `tidy.rs`).
 //! - `bench` measures the diagnosis throughput natively and in wasm32.
 //! - `dist`  builds the optimised viewer bundle (fat LTO).
 //! - `setup` only installs the tools.
@@ -12,6 +13,7 @@
 
 mod bench;
 mod compress;
+mod tidy;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -43,13 +45,14 @@ fn run() -> Result<()> {
         }
         "setup" => tools::ensure_all(&root, true),
         "lint" => lint(),
+        "tidy" => tidy::run(&root),
         "bench" => {
             tools::ensure_all(&root, false)?;
             bench::run(&root)
         }
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <run [server flags…] | test | lint | bench | dist | setup>"
+                "usage: cargo xtask <run [server flags…] | test | lint | tidy | bench | dist | setup>"
             );
             Ok(())
         }
@@ -151,10 +154,22 @@ fn run_twin(root: &Path, server_args: &[String]) -> Result<()> {
     step(&mut command)
 }
 
+/// The real bearing recordings: `LINETWIN_DATA`, else `shared/data/bearings`
+/// beside the checkout (where CI puts it).
+fn real_data_dir(root: &Path) -> PathBuf {
+    std::env::var_os("LINETWIN_DATA").map_or_else(
+        || root.join("..").join("shared").join("data").join("bearings"),
+        PathBuf::from,
+    )
+}
+
 /// Every package but the viewer, as `-p NAME` arguments.
 fn non_viewer_packages() -> Vec<&'static str> {
     [
         "linetwin-core",
+        "linetwin-twin",
+        "linetwin-jobs",
+        "linetwin-worker",
         "linetwin-server",
         "linetwin-cli",
         "linetwin-bench",
@@ -203,6 +218,17 @@ fn lint() -> Result<()> {
 
 fn test_all(root: &Path) -> Result<()> {
     let started = Instant::now();
+    tidy::run(root)?;
+    let data = real_data_dir(root);
+    eprintln!(
+        "xtask: real recordings for the validation tests: {} ({})",
+        data.display(),
+        if data.join("manifest.json").is_file() {
+            "found"
+        } else {
+            "MISSING: those tests will fail"
+        }
+    );
     tools::ensure_all(root, true)?;
     // Two invocations, not `--workspace`: feature unification across all
     // members would give Bevy's dependencies a second feature set and cost a
@@ -210,7 +236,8 @@ fn test_all(root: &Path) -> Result<()> {
     step(
         cargo()
             .args(["test", "--locked"])
-            .args(non_viewer_packages()),
+            .args(non_viewer_packages())
+            .env("LINETWIN_DATA", &data),
     )?;
     step(cargo().args(["test", "--locked", "-p", "linetwin"]))?;
     let rust_done = started.elapsed();

@@ -3,6 +3,8 @@
 //! the scripted fault half-grown). The same code runs natively and in wasm32,
 //! so the two numbers compare like with like.
 
+pub mod twin;
+
 use linetwin_core::diagnosis::{Diagnoser, DiagnosisInput};
 use linetwin_core::dsp::acceleration_scale;
 use linetwin_core::line::{Line, SensorKind};
@@ -92,5 +94,11 @@ mod web {
     #[wasm_bindgen]
     pub fn bench(min_ms: f64) -> String {
         super::run(min_ms, js_sys::Date::now, "wasm32 (simd128)")
+    }
+
+    /// The twin's ingest throughput in wasm32.
+    #[wasm_bindgen]
+    pub fn bench_twin(min_ms: f64) -> String {
+        super::twin::ingest_rate(min_ms, js_sys::Date::now).to_string()
     }
 }

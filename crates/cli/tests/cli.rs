@@ -27,14 +27,19 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A real recording; missing data fails the test (see `cargo xtask test`).
 fn record() -> Option<PathBuf> {
-    let path = Path::new(DATA).join(RECORD);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: no {}", path.display());
-        None
-    }
+    let path = data_dir().join(RECORD);
+    assert!(
+        path.exists(),
+        "the real recording {} is missing (set LINETWIN_DATA)",
+        path.display()
+    );
+    Some(path)
+}
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("LINETWIN_DATA").map_or_else(|| PathBuf::from(DATA), PathBuf::from)
 }
 
 fn samples(path: &Path) -> Vec<f32> {
@@ -145,7 +150,7 @@ fn runs_a_manifest_one_json_line_per_record() {
     let Some(path) = record() else { return };
     let dir = scratch("manifest");
     std::fs::copy(&path, dir.join("a.f32")).unwrap();
-    std::fs::copy(Path::new(DATA).join("cwru_106_de.f32"), dir.join("b.f32")).unwrap();
+    std::fs::copy(data_dir().join("cwru_106_de.f32"), dir.join("b.f32")).unwrap();
     let bearing = serde_json::json!({
         "n_rolling_elements": 9, "ball_diameter_in": 0.3126, "pitch_diameter_in": 1.537, "contact_angle_deg": 0.0
     });

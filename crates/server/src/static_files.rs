@@ -20,10 +20,15 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Unhashed assets (models, icons): short enough for an edit to show up soon.
 pub const SHORT: &str = "public, max-age=300";
 
+/// The diagnosis worker's unhashed outputs: `linetwin-worker.js`, `_bg.wasm`, `_loader.js`.
+const WORKER_PREFIX: &str = "linetwin-worker";
+
 /// The `Cache-Control` value for a request path of the viewer.
 pub fn cache_control_for(path: &str) -> &'static str {
     let name = path.rsplit('/').next().unwrap_or_default();
-    if name.is_empty() || name == "index.html" {
+    // Trunk cannot hash the worker's files (the viewer names them), so a
+    // deploy must never pair a new viewer with an old, cached worker.
+    if name.is_empty() || name == "index.html" || name.starts_with(WORKER_PREFIX) {
         NO_CACHE
     } else if has_content_hash(name) {
         IMMUTABLE
@@ -104,6 +109,17 @@ mod tests {
         assert_eq!(cache_control_for("/"), NO_CACHE);
         assert_eq!(cache_control_for("/index.html"), NO_CACHE);
         assert_eq!(cache_control_for("/docs/"), NO_CACHE);
+    }
+
+    #[test]
+    fn the_unhashed_worker_is_always_revalidated() {
+        for path in [
+            "/linetwin-worker_loader.js",
+            "/linetwin-worker.js",
+            "/linetwin-worker_bg.wasm",
+        ] {
+            assert_eq!(cache_control_for(path), NO_CACHE, "{path}");
+        }
     }
 
     #[test]

@@ -3,12 +3,21 @@
 //! envelope spectrum with bearing defect markers, and trends.
 
 use bevy_egui::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints, VLine};
 use linetwin_core::diagnosis::PlotSpectrum;
 use linetwin_core::iso;
 use linetwin_core::line::{Asset, Sensor};
 
-use crate::health::SensorState;
+use linetwin_twin::history::HistoryPoint;
+use linetwin_twin::{SensorView, Twin};
+
+use super::time_axis::{axis_name, format_data_time};
+use crate::diagnosis::Inspected;
+
+/// How far back the trend plots look, data seconds.
+const TREND_SPAN_S: f64 = 2.0 * 3600.0;
+/// Trend plots ask the history for about this many points.
+const TREND_POINTS: f64 = 600.0;
 
 const PLOT_HEIGHT: f32 = 110.0;
 /// Plots draw at most this many points: more only costs frame time.
@@ -48,8 +57,11 @@ fn spectrum_points(spectrum: &PlotSpectrum, max_hz: f64) -> Vec<[f64; 2]> {
 }
 
 /// Markers for the bearing defect frequencies and their first harmonics.
-pub fn defect_markers(state: &SensorState, max_hz: f64) -> Vec<(String, f64, egui::Color32)> {
-    let Some(f) = state.diagnosis.as_ref().and_then(|d| d.defect_frequencies) else {
+pub fn defect_markers(
+    diagnosis: &linetwin_core::diagnosis::Diagnosis,
+    max_hz: f64,
+) -> Vec<(String, f64, egui::Color32)> {
+    let Some(f) = diagnosis.defect_frequencies else {
         return Vec::new();
     };
     let families = [
@@ -70,7 +82,14 @@ pub fn defect_markers(state: &SensorState, max_hz: f64) -> Vec<(String, f64, egu
     markers
 }
 
-pub fn sensor_inspector(ui: &mut egui::Ui, asset: &Asset, sensor: &Sensor, state: &SensorState) {
+pub fn sensor_inspector(
+    ui: &mut egui::Ui,
+    asset: &Asset,
+    sensor: &Sensor,
+    state: &SensorView,
+    inspected: Option<&Inspected>,
+    twin: &Twin,
+) {
     let Some(diagnosis) = state.diagnosis.as_ref() else {
         ui.weak("No waveform diagnosed yet.");
         return;
@@ -91,7 +110,7 @@ pub fn sensor_inspector(ui: &mut egui::Ui, asset: &Asset, sensor: &Sensor, state
     if let (Some(baseline), Some(limit)) = (state.baseline.value_mm_s, state.baseline_limit_mm_s) {
         ui.small(format!(
             "• baseline {baseline:.2} mm/s (median of its first {} blocks); ISO 20816-3 baseline-change limit {limit:.2} mm/s",
-            crate::health::BASELINE_BLOCKS
+            linetwin_twin::baseline::BASELINE_BLOCKS
         ));
     }
     if let Some(ind) = &diagnosis.indicators {
@@ -101,20 +120,28 @@ pub fn sensor_inspector(ui: &mut egui::Ui, asset: &Asset, sensor: &Sensor, state
         ));
     }
 
-    if let Some(waveform) = state.waveform.as_ref() {
-        ui.label(egui::RichText::new("Waveform (g)").strong());
-        let rate = state.waveform_rate_hz.max(1.0);
+    let clock = twin.clock().kind;
+    if let Some(inspected) = inspected {
+        ui.label(
+            egui::RichText::new(format!(
+                "Waveform (g), block at {}",
+                format_data_time(inspected.t_start, clock)
+            ))
+            .strong(),
+        );
+        let waveform = &inspected.waveform;
+        let rate = inspected.sample_rate_hz.max(1.0);
         let points = thin(waveform, |i| i as f64 / rate, MAX_POINTS);
         Plot::new(("waveform", &sensor.id))
             .height(PLOT_HEIGHT)
-            .x_axis_label("s")
+            .x_axis_label("s into the block")
             .allow_scroll(false)
             .show(ui, |plot| {
                 plot.line(Line::new("acceleration", PlotPoints::from(points)));
             });
     }
 
-    if let Some(spectra) = state.spectra.as_ref() {
+    if let Some(spectra) = inspected.map(|i| &i.spectra) {
         let low = iso::band_low_hz(
             state
                 .shaft_rpm
@@ -151,7 +178,7 @@ pub fn sensor_inspector(ui: &mut egui::Ui, asset: &Asset, sensor: &Sensor, state
             .strong(),
         );
         let envelope = spectrum_points(&spectra.envelope, max_hz);
-        let markers = defect_markers(state, max_hz);
+        let markers = defect_markers(diagnosis, max_hz);
         Plot::new(("envelope", &sensor.id))
             .height(PLOT_HEIGHT * 1.3)
             .x_axis_label("Hz")
@@ -169,48 +196,86 @@ pub fn sensor_inspector(ui: &mut egui::Ui, asset: &Asset, sensor: &Sensor, state
             });
     }
 
-    if state.trend.len() >= 2 {
-        ui.label(egui::RichText::new("Trend: velocity (mm/s) and kurtosis").strong());
-        let t0 = state.trend.front().map_or(0.0, |p| p.t);
-        let velocity: Vec<[f64; 2]> = state
-            .trend
-            .iter()
-            .map(|p| [(p.t - t0) / 60.0, p.value])
-            .collect();
-        let kurtosis: Vec<[f64; 2]> = state
-            .trend
-            .iter()
-            .filter_map(|p| p.kurtosis.map(|k| [(p.t - t0) / 60.0, k]))
-            .collect();
-        Plot::new(("trend", &sensor.id))
-            .height(PLOT_HEIGHT)
-            .x_axis_label("min")
-            .legend(Legend::default())
-            .allow_scroll(false)
-            .show(ui, |plot| {
-                plot.line(Line::new("velocity mm/s", PlotPoints::from(velocity)));
-                plot.line(Line::new("kurtosis", PlotPoints::from(kurtosis)));
-            });
-    }
+    trend_plot(
+        ui,
+        twin,
+        &sensor.id,
+        ("velocity_mm_s", "velocity mm/s"),
+        Some(("kurtosis", "kurtosis")),
+    );
 }
 
 /// Trend of a scalar sensor (temperature, current...).
-pub fn scalar_trend(ui: &mut egui::Ui, sensor: &Sensor, state: &SensorState) {
-    if state.trend.len() < 2 {
+pub fn scalar_trend(ui: &mut egui::Ui, sensor: &Sensor, twin: &Twin) {
+    trend_plot(ui, twin, &sensor.id, ("value", sensor.unit.as_str()), None);
+}
+
+fn mean_points(points: &[HistoryPoint]) -> Vec<[f64; 2]> {
+    points
+        .iter()
+        .map(|p| [(p.t + p.t_end) / 2.0, f64::from(p.mean)])
+        .collect()
+}
+
+/// A trend from the history store, on the data's own clock.
+fn trend_plot(
+    ui: &mut egui::Ui,
+    twin: &Twin,
+    sensor: &str,
+    (field, name): (&str, &str),
+    second: Option<(&str, &str)>,
+) {
+    let Some(now) = twin.data_time() else { return };
+    let from = now - TREND_SPAN_S;
+    let resolution = TREND_SPAN_S / TREND_POINTS;
+    let history = twin.history();
+    let Some(main) = history.query(sensor, field, from, now, resolution) else {
+        return;
+    };
+    if main.len() < 2 {
         return;
     }
-    let t0 = state.trend.front().map_or(0.0, |p| p.t);
-    let points: Vec<[f64; 2]> = state
-        .trend
-        .iter()
-        .map(|p| [(p.t - t0) / 60.0, p.value])
-        .collect();
-    Plot::new(("scalar", &sensor.id))
-        .height(PLOT_HEIGHT * 0.7)
-        .x_axis_label("min")
+    let second =
+        second.and_then(|(f, n)| Some((n, history.query(sensor, f, from, now, resolution)?)));
+    let clock = twin.clock().kind;
+    ui.label(
+        egui::RichText::new(format!(
+            "Trend: {name}{}",
+            second
+                .as_ref()
+                .map_or(String::new(), |(n, _)| format!(" and {n}"))
+        ))
+        .strong(),
+    );
+    Plot::new(("trend", sensor))
+        .height(PLOT_HEIGHT)
+        .x_axis_label(axis_name(clock))
+        .x_axis_formatter(move |mark, _| format_data_time(mark.value, clock))
+        .label_formatter(move |hover| match hover {
+            HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => Some(format!(
+                "{plot_name}\n{} · {:.2}",
+                format_data_time(position.x, clock),
+                position.y
+            )),
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .legend(Legend::default())
         .allow_scroll(false)
         .show(ui, |plot| {
-            plot.line(Line::new(sensor.unit.clone(), PlotPoints::from(points)));
+            plot.line(Line::new(
+                name.to_owned(),
+                PlotPoints::from(mean_points(&main)),
+            ));
+            if let Some((n, points)) = &second {
+                plot.line(Line::new(
+                    (*n).to_owned(),
+                    PlotPoints::from(mean_points(points)),
+                ));
+            }
         });
 }
 

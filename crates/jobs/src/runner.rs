@@ -1,0 +1,211 @@
+//! The job queue a worker (or the inline executor) drives: jobs wait in
+//! order, run in slices so a cancel or a newer job is heard between slices,
+//! and every slice reports progress or an outcome.
+
+use std::collections::VecDeque;
+
+use linetwin_core::diagnosis::Diagnoser;
+
+use crate::message::{JobId, JobSpec, Output, Reply, Request};
+
+/// What one slice of a job did.
+pub enum Slice {
+    Progress { done: u64, total: u64 },
+    Done(Box<Output>, Vec<f32>),
+    Failed(String),
+}
+
+/// A job in progress. Each `step` does a bounded piece of work.
+pub trait Task: Send {
+    fn step(&mut self, engines: &mut Engines) -> Slice;
+}
+
+/// Long-lived state jobs share (FFT plans, work buffers).
+#[derive(Default)]
+pub struct Engines {
+    pub diagnoser: Diagnoser,
+}
+
+struct DiagnoseTask {
+    job: crate::diagnose::DiagnoseJob,
+    samples: Vec<f32>,
+}
+
+impl Task for DiagnoseTask {
+    fn step(&mut self, engines: &mut Engines) -> Slice {
+        let result = self.job.run(&mut engines.diagnoser, &self.samples);
+        let (output, payload) = Output::diagnosed(result, std::mem::take(&mut self.samples));
+        Slice::Done(Box::new(output), payload)
+    }
+}
+
+fn task_for(spec: JobSpec, payload: Vec<f32>) -> Box<dyn Task> {
+    match spec {
+        JobSpec::Diagnose(job) => Box::new(DiagnoseTask {
+            job,
+            samples: payload,
+        }),
+    }
+}
+
+#[derive(Default)]
+pub struct Runner {
+    engines: Engines,
+    queue: VecDeque<(JobId, Box<dyn Task>)>,
+    running: Option<(JobId, Box<dyn Task>)>,
+}
+
+impl Runner {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes a request; a cancel is answered at once.
+    pub fn handle(&mut self, request: Request, payload: Vec<f32>) -> Option<Reply> {
+        match request {
+            Request::Submit { id, spec } => {
+                self.push(id, task_for(spec, payload));
+                None
+            }
+            Request::Cancel { id } => self.cancel(id).then_some(Reply::Cancelled { id }),
+        }
+    }
+
+    pub fn push(&mut self, id: JobId, task: Box<dyn Task>) {
+        self.queue.push_back((id, task));
+    }
+
+    /// Drops a waiting or running job; false if it is not here (already done).
+    pub fn cancel(&mut self, id: JobId) -> bool {
+        if self
+            .running
+            .as_ref()
+            .is_some_and(|(running, _)| *running == id)
+        {
+            self.running = None;
+            return true;
+        }
+        let before = self.queue.len();
+        self.queue.retain(|(queued, _)| *queued != id);
+        self.queue.len() != before
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.running.is_none() && self.queue.is_empty()
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Runs one slice of the current (or next) job.
+    pub fn step(&mut self) -> Option<(Reply, Vec<f32>)> {
+        let (id, mut task) = match self.running.take() {
+            Some(running) => running,
+            None => self.queue.pop_front()?,
+        };
+        Some(match task.step(&mut self.engines) {
+            Slice::Progress { done, total } => {
+                self.running = Some((id, task));
+                (Reply::Progress { id, done, total }, Vec::new())
+            }
+            Slice::Done(output, payload) => (
+                Reply::Done {
+                    id,
+                    output,
+                    elapsed_ms: None,
+                },
+                payload,
+            ),
+            Slice::Failed(reason) => (Reply::Failed { id, reason }, Vec::new()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts to `total` one slice at a time: the queue's mechanics alone.
+    struct Counting {
+        done: u64,
+        total: u64,
+    }
+
+    impl Task for Counting {
+        fn step(&mut self, _: &mut Engines) -> Slice {
+            self.done += 1;
+            if self.done < self.total {
+                Slice::Progress {
+                    done: self.done,
+                    total: self.total,
+                }
+            } else {
+                Slice::Failed(format!("counted to {}", self.total))
+            }
+        }
+    }
+
+    fn counting(total: u64) -> Box<dyn Task> {
+        Box::new(Counting { done: 0, total })
+    }
+
+    #[test]
+    fn long_jobs_report_progress_between_slices_and_run_in_order() {
+        let mut runner = Runner::new();
+        runner.push(1, counting(3));
+        runner.push(2, counting(1));
+        let replies: Vec<Reply> = std::iter::from_fn(|| runner.step())
+            .map(|(r, _)| r)
+            .collect();
+        assert_eq!(
+            replies,
+            vec![
+                Reply::Progress {
+                    id: 1,
+                    done: 1,
+                    total: 3
+                },
+                Reply::Progress {
+                    id: 1,
+                    done: 2,
+                    total: 3
+                },
+                Reply::Failed {
+                    id: 1,
+                    reason: "counted to 3".into()
+                },
+                Reply::Failed {
+                    id: 2,
+                    reason: "counted to 1".into()
+                },
+            ]
+        );
+        assert!(runner.is_idle());
+    }
+
+    #[test]
+    fn a_cancel_stops_a_running_job_between_slices_and_drops_a_waiting_one() {
+        let mut runner = Runner::new();
+        runner.push(1, counting(100));
+        runner.push(2, counting(100));
+        runner.push(3, counting(1));
+        runner.step();
+        assert_eq!(
+            runner.handle(Request::Cancel { id: 1 }, Vec::new()),
+            Some(Reply::Cancelled { id: 1 })
+        );
+        assert_eq!(
+            runner.handle(Request::Cancel { id: 2 }, Vec::new()),
+            Some(Reply::Cancelled { id: 2 })
+        );
+        assert_eq!(
+            runner.handle(Request::Cancel { id: 9 }, Vec::new()),
+            None,
+            "unknown or finished"
+        );
+        let next = runner.step().map(|(r, _)| r.id());
+        assert_eq!(next, Some(Some(3)));
+        assert!(runner.is_idle());
+    }
+}

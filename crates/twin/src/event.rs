@@ -1,0 +1,41 @@
+//! What the twin tells its viewers: typed changes, each at a data time.
+
+use crate::alarm::{Alarm, AlarmId};
+use crate::level::AssetStatus;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TwinEvent {
+    /// An asset's colour level changed (including to stale or back).
+    LevelChanged {
+        asset: String,
+        from: AssetStatus,
+        to: AssetStatus,
+        /// Data time at which the twin saw it.
+        at: f64,
+        velocity_mm_s: Option<f64>,
+    },
+    AlarmRaised(Alarm),
+    AlarmCleared {
+        id: AlarmId,
+        asset: String,
+        at: f64,
+    },
+    AlarmAcknowledged {
+        id: AlarmId,
+        asset: String,
+        at: f64,
+    },
+    /// A sensor has had no data for longer than the stale limit.
+    SensorStale {
+        sensor: String,
+        asset: String,
+        /// Data time at which it became stale: its last data plus the limit.
+        since: f64,
+    },
+    /// A stale (or never heard) sensor reported again.
+    SensorFresh {
+        sensor: String,
+        asset: String,
+        at: f64,
+    },
+}

@@ -1,0 +1,399 @@
+//! The whole line's twin: observations in, events and snapshots out.
+//!
+//! Arrival order does not matter within the reorder window: each asset keeps
+//! a *committed* state (every observation older than the window, applied in
+//! data-time order) and the observations still inside the window. The
+//! current state is the committed one plus those, in data-time order, so the
+//! same frames fed fast, slow, with gaps, or shuffled within the window give
+//! the same alarms at the same data times. Events are the difference between
+//! what was last published and the current state.
+
+use std::collections::{BTreeMap, HashMap};
+
+use linetwin_core::line::Line;
+use linetwin_core::protocol::{Clock, Reading};
+
+use crate::alarm::{Alarm, AlarmId};
+use crate::asset::AssetState;
+use crate::clock::DataClock;
+use crate::event::TwinEvent;
+use crate::history::{HistoryConfig, HistoryStore};
+use crate::level::AssetStatus;
+use crate::observation::Observation;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TwinConfig {
+    /// Data older than this no longer describes the machine: grey.
+    pub stale_after_s: f64,
+    /// Observations this much older than the newest are still put in order;
+    /// older ones are kept in the history but no longer change the state.
+    pub reorder_window_s: f64,
+    pub history: HistoryConfig,
+}
+
+impl Default for TwinConfig {
+    fn default() -> Self {
+        TwinConfig {
+            stale_after_s: 15.0,
+            reorder_window_s: 4.0,
+            history: HistoryConfig::default(),
+        }
+    }
+}
+
+/// Counts of what the twin was fed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TwinCounters {
+    pub observations: u64,
+    /// Older than the reorder window when they came: history only.
+    pub late: u64,
+    /// For a sensor the line does not have.
+    pub unknown_sensor: u64,
+    /// With a time that is not a finite number.
+    pub bad_time: u64,
+}
+
+#[derive(Debug, Clone)]
+struct AssetSlot {
+    committed: AssetState,
+    /// Inside the reorder window, in data-time order.
+    pending: Vec<Observation>,
+    current: AssetState,
+    /// What viewers were last told.
+    published_status: AssetStatus,
+    published_alarms: HashMap<AlarmId, bool>,
+    published_fresh: BTreeMap<String, bool>,
+}
+
+/// Order of observations with equal times, so ties never depend on arrival.
+fn order_key(o: &Observation) -> (f64, &str, u8) {
+    let kind = match o {
+        Observation::Reading { .. } => 0,
+        Observation::BlockFailed { .. } => 1,
+        Observation::Block(_) => 2,
+    };
+    (o.t(), o.sensor(), kind)
+}
+
+fn before(a: &Observation, b: &Observation) -> bool {
+    let (ta, sa, ka) = order_key(a);
+    let (tb, sb, kb) = order_key(b);
+    ta.total_cmp(&tb).then(sa.cmp(sb)).then(ka.cmp(&kb)).is_lt()
+}
+
+/// The twin of one line.
+#[derive(Debug, Clone)]
+pub struct Twin {
+    config: TwinConfig,
+    assets: Vec<AssetSlot>,
+    asset_index: BTreeMap<String, usize>,
+    sensor_owner: HashMap<String, usize>,
+    clock: DataClock,
+    /// The caller's estimate of data time during silence (stream clock
+    /// mapped to the twin's axis); only for staleness, never for ordering.
+    silence_estimate: Option<f64>,
+    acknowledged: BTreeMap<AlarmId, f64>,
+    history: HistoryStore,
+    counters: TwinCounters,
+}
+
+impl Twin {
+    pub fn new(line: &Line, config: TwinConfig) -> Self {
+        let mut sensor_owner = HashMap::new();
+        let mut asset_index = BTreeMap::new();
+        let assets = line
+            .assets
+            .iter()
+            .enumerate()
+            .map(|(ordinal, asset)| {
+                asset_index.insert(asset.id.clone(), ordinal);
+                for sensor in &asset.sensors {
+                    sensor_owner.insert(sensor.id.clone(), ordinal);
+                }
+                let state = AssetState::new(asset, ordinal);
+                AssetSlot {
+                    committed: state.clone(),
+                    pending: Vec::new(),
+                    published_fresh: state.sensors.keys().map(|s| (s.clone(), false)).collect(),
+                    current: state,
+                    published_status: AssetStatus::NoData,
+                    published_alarms: HashMap::new(),
+                }
+            })
+            .collect();
+        Twin {
+            history: HistoryStore::for_line(line, config.history),
+            config,
+            assets,
+            asset_index,
+            sensor_owner,
+            clock: DataClock::default(),
+            silence_estimate: None,
+            acknowledged: BTreeMap::new(),
+            counters: TwinCounters::default(),
+        }
+    }
+
+    pub fn config(&self) -> &TwinConfig {
+        &self.config
+    }
+
+    pub fn clock(&self) -> &DataClock {
+        &self.clock
+    }
+
+    /// The latest data time, if anything has arrived.
+    pub fn data_time(&self) -> Option<f64> {
+        self.clock.now
+    }
+
+    /// The time statuses are judged at: the latest data time, or later
+    /// while the stream is silent (see [`Twin::advance_to`]).
+    pub fn now(&self) -> Option<f64> {
+        match (self.clock.now, self.silence_estimate) {
+            (Some(data), Some(estimate)) => Some(data.max(estimate)),
+            (data, estimate) => data.or(estimate),
+        }
+    }
+
+    pub fn counters(&self) -> TwinCounters {
+        self.counters
+    }
+
+    pub fn history(&self) -> &HistoryStore {
+        &self.history
+    }
+
+    /// A gateway said hello (on every connection).
+    pub fn hello(&mut self, clock: Clock, time_scale: f64) {
+        self.clock.hello(clock, time_scale);
+    }
+
+    /// Scalar readings taken at stream time `t`.
+    pub fn readings(&mut self, t: f64, values: &[Reading]) -> Vec<TwinEvent> {
+        let mut events = Vec::new();
+        for reading in values {
+            events.extend(self.ingest(Observation::Reading {
+                sensor: reading.sensor.clone(),
+                t,
+                value: reading.value,
+            }));
+        }
+        events
+    }
+
+    /// Feeds one observation (its time on the stream's clock).
+    pub fn ingest(&mut self, mut observation: Observation) -> Vec<TwinEvent> {
+        let t_stream = observation.t();
+        if !t_stream.is_finite() {
+            self.counters.bad_time += 1;
+            return Vec::new();
+        }
+        let Some(&index) = self.sensor_owner.get(observation.sensor()) else {
+            self.counters.unknown_sensor += 1;
+            return Vec::new();
+        };
+        self.counters.observations += 1;
+        let tolerance = self.config.reorder_window_s.max(self.config.stale_after_s);
+        let t = self.clock.place(t_stream, tolerance);
+        shift_time(&mut observation, t - t_stream);
+        self.history.record(&observation);
+
+        let watermark = self.watermark();
+        if watermark.is_some_and(|w| t < w) {
+            self.counters.late += 1;
+            return Vec::new();
+        }
+        let stale = self.config.stale_after_s;
+        let slot = &mut self.assets[index];
+        let position = slot.pending.partition_point(|p| before(p, &observation));
+        if position == slot.pending.len() {
+            slot.current.apply(&observation, stale);
+            slot.pending.push(observation);
+        } else {
+            // Out of order: rebuild this asset's state in data-time order.
+            slot.pending.insert(position, observation);
+            let mut current = slot.committed.clone();
+            for o in &slot.pending {
+                current.apply(o, stale);
+            }
+            slot.current = current;
+        }
+        self.clock.advance(t);
+        self.commit();
+        self.publish()
+    }
+
+    /// Tells the twin where the stream's clock would be by now when nothing
+    /// has arrived for a while (see [`crate::clock::estimate_during_silence`]):
+    /// sensors can turn stale. It moves only the time statuses are judged
+    /// at; data that arrives later is still put in order and judged at its
+    /// own time, so alarms do not depend on it.
+    pub fn advance_to(&mut self, t_stream: f64) -> Vec<TwinEvent> {
+        if !t_stream.is_finite() || self.clock.now.is_none() {
+            return Vec::new();
+        }
+        let t = self.clock.to_twin_time(t_stream);
+        if self.silence_estimate == Some(t) {
+            return Vec::new();
+        }
+        self.silence_estimate = Some(t);
+        self.publish()
+    }
+
+    /// Acknowledges an alarm by id; `None` if there is no such alarm.
+    pub fn acknowledge(&mut self, id: AlarmId) -> Option<TwinEvent> {
+        let alarm = self.alarm(id)?;
+        let asset = alarm.asset.clone();
+        if self.acknowledged.contains_key(&id) {
+            return None;
+        }
+        let at = self.now().unwrap_or(0.0);
+        self.acknowledged.insert(id, at);
+        Some(TwinEvent::AlarmAcknowledged { id, asset, at })
+    }
+
+    pub fn is_acknowledged(&self, id: AlarmId) -> bool {
+        self.acknowledged.contains_key(&id)
+    }
+
+    pub fn alarm(&self, id: AlarmId) -> Option<&Alarm> {
+        self.assets
+            .get((id >> 20) as usize)?
+            .current
+            .watch
+            .alarms()
+            .iter()
+            .find(|a| a.id == id)
+    }
+
+    /// Every alarm of the line, oldest first.
+    pub fn alarms(&self) -> Vec<&Alarm> {
+        let mut all: Vec<&Alarm> = self
+            .assets
+            .iter()
+            .flat_map(|slot| slot.current.watch.alarms())
+            .collect();
+        all.sort_by(|a, b| a.raised_at.total_cmp(&b.raised_at).then(a.id.cmp(&b.id)));
+        all
+    }
+
+    pub fn unacknowledged(&self) -> usize {
+        self.alarms()
+            .iter()
+            .filter(|a| !self.acknowledged.contains_key(&a.id))
+            .count()
+    }
+
+    pub fn asset(&self, id: &str) -> Option<&AssetState> {
+        self.asset_index.get(id).map(|&i| &self.assets[i].current)
+    }
+
+    pub fn assets(&self) -> impl Iterator<Item = &AssetState> {
+        self.assets.iter().map(|slot| &slot.current)
+    }
+
+    /// The asset's status at the twin's time now.
+    pub fn status(&self, id: &str) -> AssetStatus {
+        match (self.asset(id), self.now()) {
+            (Some(asset), Some(now)) => asset.status_at(now, self.config.stale_after_s),
+            _ => AssetStatus::NoData,
+        }
+    }
+
+    fn watermark(&self) -> Option<f64> {
+        self.clock.now.map(|now| now - self.config.reorder_window_s)
+    }
+
+    /// Applies to the committed states what has left the reorder window.
+    fn commit(&mut self) {
+        let Some(watermark) = self.watermark() else {
+            return;
+        };
+        let stale = self.config.stale_after_s;
+        for slot in &mut self.assets {
+            let ready = slot.pending.partition_point(|o| o.t() < watermark);
+            for observation in slot.pending.drain(..ready) {
+                slot.committed.apply(&observation, stale);
+            }
+        }
+    }
+
+    /// Events: what changed since viewers were last told.
+    fn publish(&mut self) -> Vec<TwinEvent> {
+        let Some(now) = self.now() else {
+            return Vec::new();
+        };
+        let stale = self.config.stale_after_s;
+        let mut events = Vec::new();
+        for slot in &mut self.assets {
+            let asset = &slot.current;
+            for (id, sensor) in &asset.sensors {
+                let fresh = sensor.fresh_at(now, stale);
+                let told = slot.published_fresh.get_mut(id);
+                if let Some(told) = told
+                    && *told != fresh
+                {
+                    *told = fresh;
+                    let last = sensor.last_t.unwrap_or(now);
+                    events.push(if fresh {
+                        TwinEvent::SensorFresh {
+                            sensor: id.clone(),
+                            asset: asset.id.clone(),
+                            at: last,
+                        }
+                    } else {
+                        TwinEvent::SensorStale {
+                            sensor: id.clone(),
+                            asset: asset.id.clone(),
+                            since: last + stale,
+                        }
+                    });
+                }
+            }
+            let status = asset.status_at(now, stale);
+            if status != slot.published_status {
+                events.push(TwinEvent::LevelChanged {
+                    asset: asset.id.clone(),
+                    from: slot.published_status,
+                    to: status,
+                    at: now,
+                    velocity_mm_s: asset.worst_velocity(),
+                });
+                slot.published_status = status;
+            }
+            for alarm in asset.watch.alarms() {
+                let active = alarm.active();
+                match slot.published_alarms.insert(alarm.id, active) {
+                    None => {
+                        events.push(TwinEvent::AlarmRaised(alarm.clone()));
+                        if !active {
+                            events.push(cleared(alarm));
+                        }
+                    }
+                    Some(true) if !active => events.push(cleared(alarm)),
+                    _ => {}
+                }
+            }
+        }
+        events
+    }
+}
+
+fn cleared(alarm: &Alarm) -> TwinEvent {
+    TwinEvent::AlarmCleared {
+        id: alarm.id,
+        asset: alarm.asset.clone(),
+        at: alarm.cleared_at.unwrap_or(alarm.raised_at),
+    }
+}
+
+fn shift_time(observation: &mut Observation, by: f64) {
+    if by == 0.0 {
+        return;
+    }
+    match observation {
+        Observation::Reading { t, .. } | Observation::BlockFailed { t, .. } => *t += by,
+        Observation::Block(block) => std::sync::Arc::make_mut(block).t_start += by,
+    }
+}

@@ -1,0 +1,250 @@
+//! Where jobs run: in a Web Worker in the browser, inline everywhere else
+//! (and in the browser if the worker cannot start). Both drive the same
+//! `linetwin_jobs::Runner`, so the native tests run the browser's code path.
+
+use bevy::prelude::*;
+use linetwin_jobs::{JobId, JobSpec, Reply, Request, Runner};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecutorKind {
+    /// On the render thread, finishing each job before `poll` returns.
+    Inline,
+    /// In a Web Worker: results come back in later frames.
+    Worker,
+}
+
+#[derive(Resource)]
+pub struct Executor {
+    kind: ExecutorKind,
+    runner: Runner,
+    /// Why the worker is not used, if it was wanted.
+    pub worker_problem: Option<String>,
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Executor::inline()
+    }
+}
+
+impl Executor {
+    pub fn inline() -> Self {
+        Executor {
+            kind: ExecutorKind::Inline,
+            runner: Runner::new(),
+            worker_problem: None,
+        }
+    }
+
+    /// A worker where there is one, inline otherwise.
+    pub fn for_this_platform() -> Self {
+        #[cfg(target_arch = "wasm32")]
+        {
+            match web::start() {
+                Ok(()) => Executor {
+                    kind: ExecutorKind::Worker,
+                    ..Executor::inline()
+                },
+                Err(problem) => Executor {
+                    worker_problem: Some(problem),
+                    ..Executor::inline()
+                },
+            }
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        Executor::inline()
+    }
+
+    pub fn kind(&self) -> &ExecutorKind {
+        &self.kind
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self.kind {
+            ExecutorKind::Inline => "inline",
+            ExecutorKind::Worker => "worker",
+        }
+    }
+
+    /// How many jobs may be outstanding at once: enough to keep a worker
+    /// busy while the next waits, few enough that the newest block wins.
+    pub fn capacity(&self) -> usize {
+        match self.kind {
+            ExecutorKind::Inline => usize::MAX,
+            ExecutorKind::Worker => 2,
+        }
+    }
+
+    pub fn submit(&mut self, id: JobId, spec: JobSpec, payload: Vec<f32>) {
+        let request = Request::Submit { id, spec };
+        match self.kind {
+            ExecutorKind::Inline => {
+                self.runner.handle(request, payload);
+            }
+            ExecutorKind::Worker => {
+                #[cfg(target_arch = "wasm32")]
+                web::send(&request, &payload);
+            }
+        }
+    }
+
+    pub fn cancel(&mut self, id: JobId) {
+        let request = Request::Cancel { id };
+        match self.kind {
+            ExecutorKind::Inline => {
+                self.runner.handle(request, Vec::new());
+            }
+            ExecutorKind::Worker => {
+                #[cfg(target_arch = "wasm32")]
+                web::send(&request, &[]);
+            }
+        }
+    }
+
+    /// Replies that have arrived; inline, every submitted job is run now.
+    pub fn poll(&mut self) -> Vec<(Reply, Vec<f32>)> {
+        match self.kind {
+            ExecutorKind::Inline => {
+                let mut replies = Vec::new();
+                while let Some((mut reply, payload)) = self.runner.step() {
+                    if let Reply::Done { elapsed_ms, .. } = &mut reply {
+                        *elapsed_ms = None;
+                    }
+                    replies.push((reply, payload));
+                }
+                replies
+            }
+            ExecutorKind::Worker => {
+                #[cfg(target_arch = "wasm32")]
+                {
+                    let (replies, failure) = web::take_replies();
+                    if let Some(problem) = failure {
+                        // The worker died: carry on inline; what it held is lost
+                        // (the caller sees its in-flight jobs as failed).
+                        self.kind = ExecutorKind::Inline;
+                        self.worker_problem = Some(problem);
+                    }
+                    replies
+                }
+                #[cfg(not(target_arch = "wasm32"))]
+                Vec::new()
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod web {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    use js_sys::{Array, Float32Array, Object, Reflect};
+    use linetwin_jobs::message::{decode, encode};
+    use linetwin_jobs::{Reply, Request};
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::*;
+    use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+
+    /// Trunk emits the worker without a content hash (see web/index.html).
+    const WORKER_URL: &str = "./linetwin-worker_loader.js";
+
+    #[derive(Default)]
+    struct Link {
+        worker: Option<Worker>,
+        ready: bool,
+        /// Sent before the worker said it was ready.
+        backlog: Vec<(String, Vec<f32>)>,
+        replies: VecDeque<(Reply, Vec<f32>)>,
+        failure: Option<String>,
+    }
+
+    thread_local! {
+        static LINK: RefCell<Link> = RefCell::new(Link::default());
+    }
+
+    pub(super) fn start() -> Result<(), String> {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        let worker = Worker::new_with_options(WORKER_URL, &options)
+            .map_err(|e| format!("cannot start the diagnosis worker: {e:?}"))?;
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+            let data = event.data();
+            let header = Reflect::get(&data, &"header".into())
+                .ok()
+                .and_then(|h| h.as_string())
+                .unwrap_or_default();
+            let payload = Reflect::get(&data, &"payload".into())
+                .ok()
+                .and_then(|p| p.dyn_into::<Float32Array>().ok())
+                .map(|p| p.to_vec())
+                .unwrap_or_default();
+            LINK.with(|link| {
+                let mut link = link.borrow_mut();
+                match decode::<Reply>(&header) {
+                    Ok(Reply::Ready) => {
+                        link.ready = true;
+                        let backlog = std::mem::take(&mut link.backlog);
+                        if let Some(worker) = &link.worker {
+                            for (header, payload) in backlog {
+                                post(worker, &header, &payload);
+                            }
+                        }
+                    }
+                    Ok(reply) => link.replies.push_back((reply, payload)),
+                    Err(error) => {
+                        bevy::log::warn!("unreadable reply from the worker: {error}");
+                    }
+                }
+            });
+        });
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(|event: web_sys::Event| {
+            let detail = event
+                .dyn_ref::<web_sys::ErrorEvent>()
+                .map_or_else(|| "it failed to load".to_owned(), |e| e.message());
+            LINK.with(|link| {
+                link.borrow_mut().failure = Some(format!("diagnosis worker stopped: {detail}"))
+            });
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        // The handlers live as long as the page.
+        on_message.forget();
+        on_error.forget();
+        LINK.with(|link| link.borrow_mut().worker = Some(worker));
+        Ok(())
+    }
+
+    fn post(worker: &Worker, header: &str, payload: &[f32]) {
+        let message = Object::new();
+        let data = Float32Array::new_with_length(payload.len() as u32);
+        data.copy_from(payload);
+        let _ = Reflect::set(&message, &"header".into(), &header.into());
+        let _ = Reflect::set(&message, &"payload".into(), &data);
+        let _ = worker.post_message_with_transfer(&message, &Array::of1(&data.buffer()));
+    }
+
+    pub(super) fn send(request: &Request, payload: &[f32]) {
+        let header = encode(request);
+        LINK.with(|link| {
+            let mut link = link.borrow_mut();
+            match (&link.worker, link.ready) {
+                (Some(worker), true) => post(worker, &header, payload),
+                _ => link.backlog.push((header, payload.to_vec())),
+            }
+        });
+    }
+
+    pub(super) fn take_replies() -> (Vec<(Reply, Vec<f32>)>, Option<String>) {
+        LINK.with(|link| {
+            let mut link = link.borrow_mut();
+            let replies = link.replies.drain(..).collect();
+            let failure = link.failure.take();
+            if failure.is_some() {
+                if let Some(worker) = link.worker.take() {
+                    worker.terminate();
+                }
+            }
+            (replies, failure)
+        })
+    }
+}

@@ -1,0 +1,79 @@
+//! Glue between the stream and `linetwin-twin`: messages in, twin calls,
+//! twin events out as messages. No decision is made here.
+
+use bevy::prelude::*;
+use linetwin_twin::{AlarmId, Twin, TwinConfig, TwinEvent};
+
+use crate::line_source::LineDescription;
+use crate::stream::{HelloReceived, ReadingsReceived};
+
+/// The twin of the line on screen.
+#[derive(Resource)]
+pub struct TwinState(pub Twin);
+
+/// Something the twin decided (a level change, an alarm...).
+#[derive(Message, Debug, Clone, PartialEq)]
+pub struct TwinChanged(pub TwinEvent);
+
+/// Acknowledge an alarm by id (from the UI or the page).
+#[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcknowledgeAlarm(pub AlarmId);
+
+/// Twin systems, so others can run after them.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TwinSet;
+
+pub struct TwinPlugin;
+
+impl Plugin for TwinPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_message::<TwinChanged>()
+            .add_message::<AcknowledgeAlarm>()
+            .add_systems(
+                Update,
+                (
+                    create_twin.run_if(resource_added::<LineDescription>),
+                    (feed_hello, feed_readings, acknowledge).run_if(resource_exists::<TwinState>),
+                )
+                    .chain()
+                    .in_set(TwinSet),
+            );
+    }
+}
+
+fn create_twin(line: Res<LineDescription>, mut commands: Commands) {
+    commands.insert_resource(TwinState(Twin::new(&line.0, TwinConfig::default())));
+}
+
+fn feed_hello(mut hellos: MessageReader<HelloReceived>, mut twin: ResMut<TwinState>) {
+    for hello in hellos.read() {
+        twin.0.hello(hello.clock, hello.time_scale);
+    }
+}
+
+fn feed_readings(
+    mut incoming: MessageReader<ReadingsReceived>,
+    mut twin: ResMut<TwinState>,
+    mut changes: MessageWriter<TwinChanged>,
+) {
+    for message in incoming.read() {
+        changes.write_batch(
+            twin.0
+                .readings(message.t, &message.values)
+                .into_iter()
+                .map(TwinChanged),
+        );
+    }
+}
+
+fn acknowledge(
+    mut requests: MessageReader<AcknowledgeAlarm>,
+    mut twin: ResMut<TwinState>,
+    mut changes: MessageWriter<TwinChanged>,
+) {
+    for AcknowledgeAlarm(id) in requests.read() {
+        if let Some(event) = twin.0.acknowledge(*id) {
+            changes.write(TwinChanged(event));
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The asset list with the colour legend, and the details of one asset.
+
+use bevy_egui::egui;
+use linetwin_core::iso;
+use linetwin_core::line::{Asset, Line, SensorKind};
+use linetwin_twin::{AssetStatus, Twin};
+
+use super::{age_label, egui_colour, inspector};
+use crate::colours::status_colour;
+use crate::diagnosis::Inspection;
+use crate::selection::Selection;
+
+pub fn asset_list(ui: &mut egui::Ui, line: &Line, twin: Option<&Twin>, selection: &mut Selection) {
+    ui.heading("Assets");
+    egui::ScrollArea::vertical()
+        .max_height(ui.available_height() * 0.6)
+        .show(ui, |ui| {
+            for asset in &line.assets {
+                let status = twin.map_or(AssetStatus::NoData, |t| t.status(&asset.id));
+                let velocity = twin
+                    .and_then(|t| t.asset(&asset.id))
+                    .and_then(|a| a.worst_velocity());
+                let selected = selection.0.as_deref() == Some(asset.id.as_str());
+                ui.horizontal(|ui| {
+                    ui.colored_label(egui_colour(status_colour(status)), "■");
+                    let text = match (status, velocity) {
+                        (AssetStatus::Level(_), Some(v)) => {
+                            format!("{} · {} · {:.1} mm/s", asset.id, status.label(), v)
+                        }
+                        _ => format!("{} · {}", asset.id, status.label()),
+                    };
+                    if ui
+                        .selectable_label(selected, text)
+                        .on_hover_text(&asset.name)
+                        .clicked()
+                    {
+                        selection.0 = if selected {
+                            None
+                        } else {
+                            Some(asset.id.clone())
+                        };
+                    }
+                });
+            }
+        });
+}
+
+pub fn legend(ui: &mut egui::Ui) {
+    ui.heading("Colours");
+    ui.label("The worse of two judgements, computed in this browser: vibration velocity r.m.s. (10–1000 Hz) against the ISO 20816-3 zones of the machine's group and support, and the fault diagnosis (a bearing or shaft fault means at least C):");
+    for (status, meaning) in [
+        (AssetStatus::Level(iso::Zone::A), "A — as new"),
+        (AssetStatus::Level(iso::Zone::B), "B — acceptable long-term"),
+        (
+            AssetStatus::Level(iso::Zone::C),
+            "C — unsatisfactory: plan maintenance",
+        ),
+        (
+            AssetStatus::Level(iso::Zone::D),
+            "D — severe: risk of damage",
+        ),
+        (
+            AssetStatus::NoData,
+            "grey — no data, or none for 15 s of data time",
+        ),
+    ] {
+        ui.horizontal(|ui| {
+            ui.colored_label(egui_colour(status_colour(status)), "■");
+            ui.label(meaning);
+        });
+    }
+    ui.small("Drag: orbit · right-drag: pan · wheel/pinch: zoom · click: details · Esc: close");
+}
+
+/// Returns true when the user closed the panel.
+pub fn details(ui: &mut egui::Ui, asset: &Asset, twin: &Twin, inspection: &Inspection) -> bool {
+    let mut close = false;
+    let now = twin.now().unwrap_or(0.0);
+    let state = twin.asset(&asset.id);
+    ui.horizontal(|ui| {
+        ui.heading(&asset.name);
+        if ui
+            .small_button("Close")
+            .on_hover_text("Esc also closes")
+            .clicked()
+        {
+            close = true;
+        }
+    });
+    ui.label(format!(
+        "{} · {} · {:.0} rpm rated",
+        asset.id,
+        asset.kind.label(),
+        asset.rated_speed_rpm
+    ));
+    let status = twin.status(&asset.id);
+    let boundaries = iso::boundaries(asset.iso.group, asset.iso.support);
+    ui.horizontal(|ui| {
+        ui.colored_label(egui_colour(status_colour(status)), "■");
+        match status {
+            AssetStatus::Level(zone) => {
+                ui.strong(format!("Zone {} — {}", zone.letter(), zone.meaning()))
+            }
+            AssetStatus::Stale => ui.strong(format!(
+                "Stale: no vibration data for more than {:.0} s of data time",
+                twin.config().stale_after_s
+            )),
+            AssetStatus::NoData => ui.strong("No vibration data yet"),
+        };
+    });
+    ui.small(format!(
+        "ISO 20816-3 group {}, {:?} support: A ≤ {} · B ≤ {} · C ≤ {} mm/s · D above",
+        u8::from(asset.iso.group),
+        asset.iso.support,
+        boundaries.ab,
+        boundaries.bc,
+        boundaries.cd
+    ));
+    ui.separator();
+    ui.heading("Sensors");
+    let worst = state
+        .and_then(|s| s.worst_sensor())
+        .map(|(id, _)| id.clone());
+    for sensor in &asset.sensors {
+        let view = state.and_then(|s| s.sensors.get(&sensor.id));
+        ui.group(|ui| {
+            ui.strong(format!("{} — {}", sensor.id, sensor.mount));
+            match (sensor.kind, view.and_then(|v| v.value)) {
+                (SensorKind::Vibration, Some(v)) => {
+                    let zone = view.and_then(|s| s.level).map_or("?", |z| z.letter());
+                    ui.label(format!("velocity {v:.2} mm/s r.m.s., zone {zone}"));
+                    if let Some(rpm) = view.and_then(|s| s.shaft_rpm) {
+                        ui.small(format!("at {rpm:.0} rpm"));
+                    }
+                }
+                (_, Some(v)) => {
+                    ui.label(format!("{v:.2} {}", sensor.unit));
+                }
+                (_, None) => {
+                    ui.weak("no reading yet");
+                }
+            }
+            if let Some(at) = view.and_then(|s| s.last_t) {
+                ui.small(age_label(now - at));
+            }
+            if let Some(problem) = view.and_then(|s| s.problem.as_ref()) {
+                ui.colored_label(egui::Color32::from_rgb(230, 150, 60), problem);
+            }
+            if let Some(bearing) = &sensor.bearing {
+                let f = bearing.defect_frequencies(f64::from(sensor.shaft_rpm(asset)));
+                ui.small(format!(
+                    "bearing {}: BPFO {:.1} · BPFI {:.1} · BSF {:.1} · FTF {:.1} Hz",
+                    bearing.designation, f.bpfo, f.bpfi, f.bsf, f.ftf
+                ));
+            }
+            if let Some(view) = view {
+                if sensor.kind == SensorKind::Vibration {
+                    egui::CollapsingHeader::new("Inspector: why, spectra, trends")
+                        .id_salt(("inspector", &sensor.id))
+                        .default_open(worst.as_deref() == Some(sensor.id.as_str()))
+                        .show(ui, |ui| {
+                            inspector::sensor_inspector(
+                                ui,
+                                asset,
+                                sensor,
+                                view,
+                                inspection.0.get(&sensor.id),
+                                twin,
+                            );
+                        });
+                } else {
+                    inspector::scalar_trend(ui, sensor, twin);
+                }
+            }
+        });
+    }
+    close
+}

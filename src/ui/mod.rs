@@ -1,0 +1,235 @@
+//! Panels (bevy_egui): status bar, asset list with the colour legend, the
+//! details and inspector of the selected asset, and the alarm list. The
+//! panels have their own camera ([`egui_camera`]); the 3D view is fitted to
+//! the space they leave. Also projects assets to the screen for their
+//! floating labels and for `window.linetwin.state()`.
+
+mod alarm_panel;
+mod asset_panel;
+pub mod egui_camera;
+pub mod inspector;
+mod labels;
+mod status_bar;
+pub mod time_axis;
+
+use std::collections::BTreeMap;
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+
+use crate::camera::OrbitCamera;
+use crate::diagnosis::{DiagnosisStats, Inspection};
+use crate::executor::Executor;
+use crate::line_source::{LineDescription, LineStatus};
+use crate::scene::{PickPoint, TwinAsset};
+use crate::selection::{PointerGuard, Selection};
+use crate::stream::{Connection, GatewayNotice, StreamStats};
+use crate::twin_state::{AcknowledgeAlarm, TwinState};
+
+/// Where each asset's pick point appears in the window, logical pixels, and
+/// whether a click there reaches the 3D view (not under a panel).
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub struct ScreenPositions(pub BTreeMap<String, (Vec2, bool)>);
+
+/// The part of the window not covered by panels, in egui points.
+#[derive(Resource, Debug, Clone, Copy, Default, PartialEq)]
+pub struct FreeViewport(pub Option<egui::Rect>);
+
+/// The gateway's latest notice and the data time it came at.
+#[derive(Resource, Debug, Clone, Default)]
+struct LatestNotice(Option<(String, Option<f64>)>);
+
+/// Data seconds a gateway notice stays in the status bar.
+const NOTICE_SHOWN_S: f64 = 30.0;
+
+pub struct UiPlugin;
+
+impl Plugin for UiPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<ScreenPositions>()
+            .init_resource::<FreeViewport>()
+            .init_resource::<LatestNotice>()
+            .add_systems(Startup, egui_camera::spawn_egui_camera)
+            .add_systems(Update, (remember_notices, project_assets))
+            .add_systems(
+                EguiPrimaryContextPass,
+                (draw_panels, egui_camera::fit_3d_viewport).chain(),
+            );
+    }
+}
+
+fn remember_notices(
+    mut notices: MessageReader<GatewayNotice>,
+    mut latest: ResMut<LatestNotice>,
+    twin: Option<Res<TwinState>>,
+) {
+    if let Some(GatewayNotice(text)) = notices.read().last() {
+        latest.0 = Some((text.clone(), twin.and_then(|t| t.0.now())));
+    }
+}
+
+fn project_assets(
+    cameras: Query<(&Camera, &GlobalTransform), With<OrbitCamera>>,
+    assets: Query<(&TwinAsset, &PickPoint, &GlobalTransform)>,
+    free: Res<FreeViewport>,
+    mut screen: ResMut<ScreenPositions>,
+) {
+    let Ok((camera, camera_transform)) = cameras.single() else {
+        return;
+    };
+    screen.0.clear();
+    for (asset, pick, transform) in &assets {
+        let world = transform.transform_point(pick.0);
+        if let Ok(position) = camera.world_to_viewport(camera_transform, world) {
+            let clickable = free.0.is_some_and(|rect| {
+                rect.shrink(4.0)
+                    .contains(egui::pos2(position.x, position.y))
+            });
+            screen.0.insert(asset.id.clone(), (position, clickable));
+        }
+    }
+}
+
+pub fn egui_colour(colour: Color) -> egui::Color32 {
+    let [r, g, b, _] = colour.to_srgba().to_u8_array();
+    egui::Color32::from_rgb(r, g, b)
+}
+
+/// "3 s ago", "2 min ago": how old a value is, for a person.
+pub fn age_label(seconds: f64) -> String {
+    match seconds {
+        s if s < 1.0 => "just now".to_owned(),
+        s if s < 120.0 => format!("{s:.0} s ago"),
+        s if s < 7200.0 => format!("{:.0} min ago", s / 60.0),
+        s => format!("{:.0} h ago", s / 3600.0),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_panels(
+    mut contexts: EguiContexts,
+    line: Option<Res<LineDescription>>,
+    status: Res<LineStatus>,
+    connection: Res<Connection>,
+    stats: Res<StreamStats>,
+    diagnosis: Res<DiagnosisStats>,
+    executor: Option<Res<Executor>>,
+    twin: Option<Res<TwinState>>,
+    inspection: Res<Inspection>,
+    notice: Res<LatestNotice>,
+    screen: Res<ScreenPositions>,
+    mut acknowledge: MessageWriter<AcknowledgeAlarm>,
+    mut selection: ResMut<Selection>,
+    mut guard: ResMut<PointerGuard>,
+    mut free: ResMut<FreeViewport>,
+) {
+    let Ok(ctx) = contexts.ctx_mut() else { return };
+    let twin = twin.as_deref().map(|t| &t.0);
+    let now = twin.and_then(|t| t.now());
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "linetwin-root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+
+    egui::Panel::top("status-bar").show(&mut root, |ui| {
+        let notice = notice.0.as_ref().filter(|(_, at)| match (at, now) {
+            (Some(at), Some(now)) => now - at < NOTICE_SHOWN_S,
+            _ => true,
+        });
+        status_bar::show(
+            ui,
+            &status_bar::StatusSources {
+                line: line.as_deref().map(|l| l.0.as_ref()),
+                connection: &connection.0,
+                stats: &stats,
+                diagnosis: &diagnosis,
+                executor: executor.as_deref(),
+                twin,
+                notice: notice.map(|(text, _)| text.as_str()),
+            },
+        );
+    });
+    if let (Some(twin), Some(_)) = (twin, line.as_ref())
+        && !twin.alarms().is_empty()
+    {
+        egui::Panel::bottom("alarms")
+            .resizable(true)
+            .default_size(130.0)
+            .show(&mut root, |ui| {
+                alarm_panel::show(ui, twin, &mut selection, &mut acknowledge);
+            });
+    }
+    if let Some(line) = line.as_deref() {
+        egui::Panel::left("assets")
+            .resizable(true)
+            .default_size(270.0)
+            .show(&mut root, |ui| {
+                asset_panel::asset_list(ui, &line.0, twin, &mut selection);
+                ui.separator();
+                asset_panel::legend(ui);
+            });
+        let selected = selection
+            .0
+            .clone()
+            .and_then(|id| line.0.asset(&id).cloned());
+        if let (Some(asset), Some(twin)) = (selected, twin) {
+            egui::Panel::right("details")
+                .resizable(true)
+                .default_size(380.0)
+                .show(&mut root, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        if asset_panel::details(ui, &asset, twin, &inspection) {
+                            selection.0 = None;
+                        }
+                    });
+                });
+        }
+    }
+    let viewport = root.available_rect_before_wrap();
+    free.0 = Some(viewport);
+
+    match &*status {
+        LineStatus::Loaded => labels::show(ctx, &screen, twin, viewport),
+        LineStatus::Loading => centre_message(ctx, "Loading the line description…", None),
+        LineStatus::Retrying { reason, attempt } => {
+            centre_message(
+                ctx,
+                "Cannot load the line description",
+                Some(&format!("{reason}\nRetrying (attempt {}).", attempt + 1)),
+            );
+        }
+    }
+
+    let pointer = ctx.pointer_latest_pos();
+    guard.over_ui = ctx.is_pointer_over_egui() || pointer.is_some_and(|p| !viewport.contains(p));
+}
+
+fn centre_message(ctx: &egui::Context, title: &str, detail: Option<&str>) {
+    egui::Window::new(title)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+        .show(ctx, |ui| {
+            if let Some(detail) = detail {
+                ui.label(detail);
+            } else {
+                ui.spinner();
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::age_label;
+
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(age_label(0.2), "just now");
+        assert_eq!(age_label(42.0), "42 s ago");
+        assert_eq!(age_label(600.0), "10 min ago");
+        assert_eq!(age_label(36_000.0), "10 h ago");
+    }
+}
