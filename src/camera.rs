@@ -25,6 +25,8 @@ const MIN_PITCH: f32 = 0.08;
 const MAX_PITCH: f32 = 1.5;
 const MIN_DISTANCE: f32 = 2.0;
 const MAX_DISTANCE: f32 = 150.0;
+/// Views at least this wide (width / height) frame the line at the base distance.
+const WIDE_ASPECT: f32 = 1.6;
 /// Pointer travel, in logical pixels, beyond which a press is a drag, not a click.
 const DRAG_THRESHOLD_PX: f32 = 6.0;
 
@@ -40,11 +42,14 @@ impl Default for OrbitCamera {
 }
 
 impl OrbitCamera {
-    /// Framing that shows the whole line.
-    pub fn framing(bounds: &LineBounds) -> Self {
+    /// Framing that shows the whole line in a view of this aspect ratio
+    /// (width / height): a narrow view, between two panels, stands back
+    /// further, since the field of view is fixed vertically.
+    pub fn framing(bounds: &LineBounds, aspect: f32) -> Self {
+        let narrowness = (WIDE_ASPECT / aspect.max(0.2)).max(1.0);
         OrbitCamera {
             focus: bounds.centre().with_y(0.5),
-            distance: (bounds.radius() * 1.7).clamp(MIN_DISTANCE, MAX_DISTANCE),
+            distance: (bounds.radius() * 1.7 * narrowness).clamp(MIN_DISTANCE, MAX_DISTANCE),
             ..default()
         }
     }
@@ -82,16 +87,17 @@ pub struct OrbitCameraPlugin;
 
 impl Plugin for OrbitCameraPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Startup, spawn_camera).add_systems(
-            Update,
-            (
-                frame_line.run_if(resource_added::<LineBounds>),
-                drive_camera,
-                apply_orbit,
-            )
-                .chain(),
-        );
+        app.add_systems(Startup, spawn_camera)
+            .add_systems(Update, (frame_line, drive_camera, apply_orbit).chain());
     }
+}
+
+/// Keeps the whole line framed as the view's shape changes (panels open
+/// and close), until the user moves the camera.
+#[derive(Component, Debug, Default, Clone, Copy, PartialEq)]
+pub struct AutoFrame {
+    framed_aspect: Option<f32>,
+    pub user_moved: bool,
 }
 
 fn spawn_camera(mut commands: Commands) {
@@ -102,12 +108,30 @@ fn spawn_camera(mut commands: Commands) {
         Tonemapping::AcesFitted,
         orbit.transform(),
         orbit,
+        AutoFrame::default(),
     ));
 }
 
-fn frame_line(bounds: Res<LineBounds>, mut cameras: Query<&mut OrbitCamera>) {
-    for mut camera in &mut cameras {
-        *camera = OrbitCamera::framing(&bounds);
+fn frame_line(
+    bounds: Option<Res<LineBounds>>,
+    mut cameras: Query<(&mut OrbitCamera, &Camera, &mut AutoFrame)>,
+) {
+    let Some(bounds) = bounds else { return };
+    for (mut orbit, camera, mut auto) in &mut cameras {
+        if auto.user_moved {
+            continue;
+        }
+        let aspect = camera
+            .logical_viewport_size()
+            .map_or(WIDE_ASPECT, |size| size.x / size.y.max(1.0));
+        let unchanged = auto
+            .framed_aspect
+            .is_some_and(|framed| (framed - aspect).abs() < 0.02 * aspect);
+        if unchanged && !bounds.is_changed() {
+            continue;
+        }
+        *orbit = OrbitCamera::framing(&bounds, aspect);
+        auto.framed_aspect = Some(aspect);
     }
 }
 
@@ -123,12 +147,13 @@ fn drive_camera(
     scroll: Res<AccumulatedMouseScroll>,
     touches: Res<Touches>,
     mut guard: ResMut<PointerGuard>,
-    mut cameras: Query<&mut OrbitCamera>,
+    mut cameras: Query<(&mut OrbitCamera, Option<&mut AutoFrame>)>,
     mut drag: Local<DragTracker>,
 ) {
-    let Ok(mut camera) = cameras.single_mut() else {
+    let Ok((mut camera, auto)) = cameras.single_mut() else {
         return;
     };
+    let before = *camera;
     const BUTTONS: [MouseButton; 3] = [MouseButton::Left, MouseButton::Right, MouseButton::Middle];
     if buttons.any_just_pressed(BUTTONS) || touches.any_just_pressed() {
         drag.travelled = 0.0;
@@ -177,6 +202,11 @@ fn drive_camera(
     }
     if drag.travelled > DRAG_THRESHOLD_PX {
         guard.dragged = true;
+    }
+    if *camera != before
+        && let Some(mut auto) = auto
+    {
+        auto.user_moved = true;
     }
 }
 
@@ -233,8 +263,13 @@ mod tests {
             min: Vec3::new(-17.0, 0.0, -6.0),
             max: Vec3::new(17.0, 3.0, 5.0),
         };
-        let orbit = OrbitCamera::framing(&bounds);
+        let orbit = OrbitCamera::framing(&bounds, 16.0 / 9.0);
         assert!(orbit.distance > bounds.radius());
         assert!((orbit.focus.x - bounds.centre().x).abs() < 1e-4);
+        let narrow = OrbitCamera::framing(&bounds, 0.8);
+        assert!(
+            narrow.distance > orbit.distance * 1.5,
+            "a narrow view stands back"
+        );
     }
 }

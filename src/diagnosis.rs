@@ -11,32 +11,34 @@ use linetwin_core::diagnosis::{Diagnosis, DiagnosisSpectra};
 use linetwin_core::line::SensorKind;
 use linetwin_core::protocol::WaveformBlock;
 use linetwin_jobs::{DiagnoseJob, JobId, JobSpec, Reply};
-use linetwin_twin::{BlockFinding, Observation};
+use linetwin_twin::{BlockFinding, BlockTicket};
 
 use crate::executor::Executor;
 use crate::line_source::LineDescription;
+use crate::options::ViewerOptions;
 use crate::stream::WaveformReceived;
 use crate::twin_state::{TwinChanged, TwinSet, TwinState};
 
-/// Blocks waiting for diagnosis, newest per sensor.
+/// Blocks waiting for diagnosis, newest per sensor, each with the twin's
+/// ticket (its place in data time).
 #[derive(Resource, Default)]
 pub struct PendingBlocks {
     order: VecDeque<String>,
-    latest: HashMap<String, WaveformBlock>,
+    latest: HashMap<String, (BlockTicket, WaveformBlock)>,
 }
 
 impl PendingBlocks {
-    /// Queues a block; returns true when it replaced one not yet sent.
-    pub fn push(&mut self, block: WaveformBlock) -> bool {
+    /// Queues a block; returns the ticket of the waiting one it replaced.
+    pub fn push(&mut self, ticket: BlockTicket, block: WaveformBlock) -> Option<BlockTicket> {
         let sensor = block.sensor.clone();
-        let replaced = self.latest.insert(sensor.clone(), block).is_some();
-        if !replaced {
+        let replaced = self.latest.insert(sensor.clone(), (ticket, block));
+        if replaced.is_none() {
             self.order.push_back(sensor);
         }
-        replaced
+        replaced.map(|(ticket, _)| ticket)
     }
 
-    pub fn pop(&mut self) -> Option<WaveformBlock> {
+    pub fn pop(&mut self) -> Option<(BlockTicket, WaveformBlock)> {
         let sensor = self.order.pop_front()?;
         self.latest.remove(&sensor)
     }
@@ -88,6 +90,8 @@ pub struct Inspection(pub HashMap<String, Inspected>);
 
 struct Outstanding {
     job: DiagnoseJob,
+    ticket: BlockTicket,
+    samples: usize,
 }
 
 #[derive(Resource, Default)]
@@ -119,7 +123,14 @@ impl Plugin for DiagnosisPlugin {
     }
 }
 
-fn start_executor(mut commands: Commands, existing: Option<Res<Executor>>) {
+fn start_executor(
+    mut commands: Commands,
+    existing: Option<Res<Executor>>,
+    options: Option<Res<ViewerOptions>>,
+) {
+    if options.is_none() {
+        commands.insert_resource(ViewerOptions::of_this_page());
+    }
     if existing.is_none() {
         commands.insert_resource(Executor::for_this_platform());
     }
@@ -129,11 +140,21 @@ fn queue_waveforms(
     mut incoming: MessageReader<WaveformReceived>,
     mut pending: ResMut<PendingBlocks>,
     mut stats: ResMut<DiagnosisStats>,
+    mut twin: ResMut<TwinState>,
+    options: Option<Res<ViewerOptions>>,
 ) {
+    if options.is_some_and(|o| !o.diagnosis) {
+        incoming.clear();
+        return;
+    }
     for WaveformReceived(block) in incoming.read() {
-        let t = block.t_start;
-        if pending.push(block.clone()) {
+        let Some(ticket) = twin.0.block_received(&block.sensor, block.t_start) else {
+            continue;
+        };
+        if let Some(replaced) = pending.push(ticket, block.clone()) {
+            twin.0.block_dropped(replaced);
             stats.superseded += 1;
+            let t = ticket.t_start;
             stats.last_superseded_t = Some(stats.last_superseded_t.map_or(t, |s| s.max(t)));
         }
     }
@@ -149,28 +170,39 @@ fn dispatch(
     line: Res<LineDescription>,
 ) {
     while in_flight.jobs.len() < executor.capacity() {
-        let Some(block) = pending.pop() else { break };
+        let Some((ticket, block)) = pending.pop() else {
+            break;
+        };
         let Some((asset, sensor)) = line.0.sensor(&block.sensor) else {
+            twin.0.block_dropped(ticket);
             continue;
         };
         if sensor.kind != SensorKind::Vibration {
+            twin.0.block_dropped(ticket);
             continue;
         }
+        let duration_s = block.samples.len() as f64 / f64::from(block.sample_rate_hz);
         match DiagnoseJob::for_block(&block, asset, sensor) {
             Ok(job) => {
                 let id = in_flight.next_id;
                 in_flight.next_id += 1;
+                let samples = block.samples.len();
                 executor.submit(id, JobSpec::Diagnose(job.clone()), block.samples);
-                in_flight.jobs.insert(id, Outstanding { job });
+                in_flight.jobs.insert(
+                    id,
+                    Outstanding {
+                        job,
+                        ticket,
+                        samples,
+                    },
+                );
             }
             Err(problem) => {
                 stats.failed += 1;
-                let failed = Observation::BlockFailed {
-                    sensor: block.sensor.clone(),
-                    t: block.t_start,
-                    problem,
-                };
-                changes.write_batch(twin.0.ingest(failed).into_iter().map(TwinChanged));
+                let events = twin
+                    .0
+                    .block_failed(ticket, &block.sensor, duration_s, problem);
+                changes.write_batch(events.into_iter().map(TwinChanged));
             }
         }
     }
@@ -185,26 +217,24 @@ fn collect(
     mut stats: ResMut<DiagnosisStats>,
     mut inspection: ResMut<Inspection>,
 ) {
-    let replies = executor.poll();
-    if executor.worker_problem.is_some()
-        && !matches!(executor.kind(), crate::executor::ExecutorKind::Worker)
-    {
-        // Whatever the worker held died with it.
-        stats.failed += in_flight.jobs.len() as u64;
-        in_flight.jobs.clear();
-    }
+    let (replies, worker_died) = executor.poll();
     for (reply, payload) in replies {
         let Some(id) = reply.id() else { continue };
-        let Some(Outstanding { job }) = in_flight.jobs.remove(&id) else {
+        let Some(outstanding) = in_flight.jobs.remove(&id) else {
             continue;
         };
+        let Outstanding {
+            job,
+            ticket,
+            samples,
+        } = outstanding;
         match reply {
             Reply::Done {
                 output, elapsed_ms, ..
             } => match output.into_diagnosed(&payload) {
-                Ok((diagnosed, samples)) => {
+                Ok((diagnosed, waveform)) => {
                     stats.blocks += 1;
-                    stats.samples += samples.len() as u64;
+                    stats.samples += waveform.len() as u64;
                     if let Some(ms) = elapsed_ms {
                         stats.busy_s += ms / 1000.0;
                         stats.slowest_block_ms = stats.slowest_block_ms.max(ms);
@@ -212,8 +242,8 @@ fn collect(
                     let diagnosis = Arc::new(diagnosed.diagnosis);
                     let finding = BlockFinding {
                         sensor: job.sensor.clone(),
-                        t_start: job.t_start,
-                        duration_s: job.duration_s(samples.len()),
+                        t_start: ticket.t_start,
+                        duration_s: job.duration_s(waveform.len()),
                         shaft_rpm: job.shaft_rpm,
                         diagnosis: Arc::clone(&diagnosis),
                     };
@@ -222,32 +252,52 @@ fn collect(
                         Inspected {
                             diagnosis,
                             spectra: Arc::new(diagnosed.spectra),
-                            waveform: samples.into(),
+                            waveform: waveform.into(),
                             sample_rate_hz: job.sample_rate_hz,
-                            t_start: job.t_start,
+                            t_start: ticket.t_start,
                         },
                     );
-                    let events = twin.0.ingest(Observation::Block(Arc::new(finding)));
+                    let events = twin.0.block_diagnosed(ticket, finding);
                     changes.write_batch(events.into_iter().map(TwinChanged));
                 }
                 Err(error) => {
                     stats.failed += 1;
+                    twin.0.block_dropped(ticket);
                     warn!("diagnosis of {} came back unreadable: {error}", job.sensor);
                 }
             },
             Reply::Failed { reason, .. } => {
                 stats.failed += 1;
-                let failed = Observation::BlockFailed {
-                    sensor: job.sensor.clone(),
-                    t: job.t_start,
-                    problem: reason,
-                };
-                changes.write_batch(twin.0.ingest(failed).into_iter().map(TwinChanged));
+                let events =
+                    twin.0
+                        .block_failed(ticket, &job.sensor, job.duration_s(samples), reason);
+                changes.write_batch(events.into_iter().map(TwinChanged));
             }
             Reply::Progress { .. } => {
-                in_flight.jobs.insert(id, Outstanding { job });
+                in_flight.jobs.insert(
+                    id,
+                    Outstanding {
+                        job,
+                        ticket,
+                        samples,
+                    },
+                );
             }
-            Reply::Cancelled { .. } | Reply::Ready => {}
+            Reply::Cancelled { .. } => {
+                // Replaced in the worker's queue by a newer block of the sensor.
+                twin.0.block_dropped(ticket);
+                stats.superseded += 1;
+                let t = ticket.t_start;
+                stats.last_superseded_t = Some(stats.last_superseded_t.map_or(t, |s| s.max(t)));
+            }
+            Reply::Ready => twin.0.block_dropped(ticket),
+        }
+    }
+    if worker_died {
+        // Whatever the worker still held died with it; new blocks run inline.
+        for (_, outstanding) in in_flight.jobs.drain() {
+            stats.failed += 1;
+            twin.0.block_dropped(outstanding.ticket);
         }
     }
     stats.in_flight = in_flight.jobs.len();
@@ -258,22 +308,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn newer_blocks_replace_waiting_ones() {
-        let block = |sensor: &str, t: f64| WaveformBlock {
-            sensor: sensor.into(),
-            t_start: t,
-            sample_rate_hz: 1.0,
-            shaft_rpm: None,
-            samples: vec![],
+    fn newer_blocks_replace_waiting_ones_and_hand_back_their_tickets() {
+        let line = linetwin_core::line::Line::from_json(
+            "demo.json",
+            include_str!("../assets/lines/demo.json"),
+        )
+        .unwrap();
+        let mut twin = linetwin_twin::Twin::new(&line, linetwin_twin::TwinConfig::default());
+        let mut block = |sensor: &str, t: f64| {
+            let ticket = twin.block_received(sensor, t).unwrap();
+            let block = WaveformBlock {
+                sensor: sensor.into(),
+                t_start: t,
+                sample_rate_hz: 1.0,
+                shaft_rpm: None,
+                samples: vec![],
+            };
+            (ticket, block)
         };
+        let (a1, b1, a2) = (
+            block("M1-DE-V", 1.0),
+            block("P1-DE-V", 1.0),
+            block("M1-DE-V", 2.0),
+        );
         let mut pending = PendingBlocks::default();
-        assert!(!pending.push(block("a", 1.0)));
-        assert!(!pending.push(block("b", 1.0)));
-        assert!(pending.push(block("a", 2.0)));
+        assert!(pending.push(a1.0, a1.1).is_none());
+        assert!(pending.push(b1.0, b1.1).is_none());
+        assert_eq!(
+            pending.push(a2.0, a2.1),
+            Some(a1.0),
+            "the replaced block's ticket"
+        );
         assert_eq!(pending.len(), 2);
-        let first = pending.pop().unwrap();
-        assert_eq!((first.sensor.as_str(), first.t_start), ("a", 2.0));
-        assert_eq!(pending.pop().unwrap().sensor, "b");
+        let (_, first) = pending.pop().unwrap();
+        assert_eq!((first.sensor.as_str(), first.t_start), ("M1-DE-V", 2.0));
+        assert_eq!(pending.pop().unwrap().1.sensor, "P1-DE-V");
         assert!(pending.is_empty());
     }
 

@@ -17,6 +17,8 @@ pub enum ExecutorKind {
 pub struct Executor {
     kind: ExecutorKind,
     runner: Runner,
+    /// Replies the inline runner gave when a job was handed to it.
+    answered: Vec<(Reply, Vec<f32>)>,
     /// Why the worker is not used, if it was wanted.
     pub worker_problem: Option<String>,
 }
@@ -32,6 +34,7 @@ impl Executor {
         Executor {
             kind: ExecutorKind::Inline,
             runner: Runner::new(),
+            answered: Vec::new(),
             worker_problem: None,
         }
     }
@@ -66,12 +69,13 @@ impl Executor {
         }
     }
 
-    /// How many jobs may be outstanding at once: enough to keep a worker
-    /// busy while the next waits, few enough that the newest block wins.
+    /// How many jobs may be outstanding at once. The runner keeps only the
+    /// newest waiting block of each sensor, so this only bounds a burst;
+    /// it must not tie diagnosis to the frame rate.
     pub fn capacity(&self) -> usize {
         match self.kind {
             ExecutorKind::Inline => usize::MAX,
-            ExecutorKind::Worker => 2,
+            ExecutorKind::Worker => 1024,
         }
     }
 
@@ -79,7 +83,9 @@ impl Executor {
         let request = Request::Submit { id, spec };
         match self.kind {
             ExecutorKind::Inline => {
-                self.runner.handle(request, payload);
+                let replies = self.runner.handle(request, payload);
+                self.answered
+                    .extend(replies.into_iter().map(|r| (r, Vec::new())));
             }
             ExecutorKind::Worker => {
                 #[cfg(target_arch = "wasm32")]
@@ -92,7 +98,9 @@ impl Executor {
         let request = Request::Cancel { id };
         match self.kind {
             ExecutorKind::Inline => {
-                self.runner.handle(request, Vec::new());
+                let replies = self.runner.handle(request, Vec::new());
+                self.answered
+                    .extend(replies.into_iter().map(|r| (r, Vec::new())));
             }
             ExecutorKind::Worker => {
                 #[cfg(target_arch = "wasm32")]
@@ -101,33 +109,32 @@ impl Executor {
         }
     }
 
-    /// Replies that have arrived; inline, every submitted job is run now.
-    pub fn poll(&mut self) -> Vec<(Reply, Vec<f32>)> {
+    /// Replies that have arrived (inline, every submitted job is run now),
+    /// and whether the worker died in the meantime: then the jobs it held
+    /// are lost and later ones run inline.
+    pub fn poll(&mut self) -> (Vec<(Reply, Vec<f32>)>, bool) {
         match self.kind {
             ExecutorKind::Inline => {
-                let mut replies = Vec::new();
-                while let Some((mut reply, payload)) = self.runner.step() {
-                    if let Reply::Done { elapsed_ms, .. } = &mut reply {
-                        *elapsed_ms = None;
-                    }
-                    replies.push((reply, payload));
+                let mut replies = std::mem::take(&mut self.answered);
+                while let Some(reply) = self.runner.step() {
+                    replies.push(reply);
                 }
-                replies
+                (replies, false)
             }
             ExecutorKind::Worker => {
                 #[cfg(target_arch = "wasm32")]
                 {
-                    let (replies, failure) = web::take_replies();
+                    let (mut replies, failure) = web::take_replies();
+                    replies.splice(0..0, std::mem::take(&mut self.answered));
+                    let died = failure.is_some();
                     if let Some(problem) = failure {
-                        // The worker died: carry on inline; what it held is lost
-                        // (the caller sees its in-flight jobs as failed).
                         self.kind = ExecutorKind::Inline;
                         self.worker_problem = Some(problem);
                     }
-                    replies
+                    (replies, died)
                 }
                 #[cfg(not(target_arch = "wasm32"))]
-                Vec::new()
+                (Vec::new(), false)
             }
         }
     }
@@ -239,10 +246,10 @@ mod web {
             let mut link = link.borrow_mut();
             let replies = link.replies.drain(..).collect();
             let failure = link.failure.take();
-            if failure.is_some() {
-                if let Some(worker) = link.worker.take() {
-                    worker.terminate();
-                }
+            if failure.is_some()
+                && let Some(worker) = link.worker.take()
+            {
+                worker.terminate();
             }
             (replies, failure)
         })

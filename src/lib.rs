@@ -16,6 +16,7 @@ pub mod data_clock;
 pub mod diagnosis;
 pub mod executor;
 pub mod line_source;
+pub mod options;
 pub mod scene;
 pub mod selection;
 pub mod shapes;

@@ -157,27 +157,6 @@ impl Plugin for WebApiPlugin {
     }
 }
 
-/// Detail of a `linetwin:zone` event.
-pub fn zone_event_detail(change: &ZoneChanged) -> Value {
-    json!({
-        "asset": change.asset,
-        "zone": status_json(change.to),
-        "previous": status_json(change.from),
-        "velocity_mm_s": change.velocity_mm_s,
-    })
-}
-
-/// Detail of a `linetwin:alarm` event.
-pub fn alarm_event_detail(raised: &AlarmRaised) -> Value {
-    let a = &raised.0;
-    json!({ "id": a.id, "asset": a.asset, "severity": a.severity.label(), "level": a.level.letter(), "message": a.message })
-}
-
-/// Detail of a `linetwin:selection` event.
-pub fn selection_event_detail(change: &SelectionChanged) -> Value {
-    json!({ "asset": change.0 })
-}
-
 #[cfg(target_arch = "wasm32")]
 mod web {
     use std::cell::RefCell;
@@ -267,7 +246,23 @@ mod web {
             *first
         });
         value["first_frame_ms"] = first_frame_ms.into();
+        value["memory"] = memory_json();
         SNAPSHOT.with(|s| *s.borrow_mut() = value.to_string());
+    }
+
+    /// The wasm module's linear memory and the JS heap (Chromium only), bytes.
+    fn memory_json() -> serde_json::Value {
+        let wasm = wasm_bindgen::memory()
+            .dyn_into::<js_sys::WebAssembly::Memory>()
+            .ok()
+            .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+            .map(|b| b.byte_length());
+        let js_heap = web_sys::window()
+            .and_then(|w| w.performance())
+            .and_then(|p| js_sys::Reflect::get(&p, &"memory".into()).ok())
+            .and_then(|m| js_sys::Reflect::get(&m, &"usedJSHeapSize".into()).ok())
+            .and_then(|v| v.as_f64());
+        serde_json::json!({ "wasm_bytes": wasm, "js_heap_bytes": js_heap })
     }
 
     pub(super) fn forward_acknowledgements(

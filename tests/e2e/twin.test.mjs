@@ -3,14 +3,11 @@
 // both and passes their paths in the environment.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
+import { required, startServer, launchBrowser, waitFor, state } from './harness.mjs';
 
-const SERVER_BIN = required('LINETWIN_SERVER_BIN');
-const WEB_ROOT = required('LINETWIN_WEB_ROOT');
 const LINE = required('LINETWIN_LINE');
 const SCREENSHOT = process.env.LINETWIN_SCREENSHOT || 'e2e-screenshot.png';
 const REPORT = process.env.LINETWIN_REPORT;
@@ -21,41 +18,6 @@ const REPORT = process.env.LINETWIN_REPORT;
 const SPEEDUP = 1;
 const ZONE_ORDER = ['none', 'stale', 'A', 'B', 'C', 'D'];
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through \`cargo xtask test\``);
-  return value;
-}
-
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(SERVER_BIN, [
-      '--port', '0', '--line', LINE, '--web-root', WEB_ROOT, '--speedup', String(SPEEDUP), '--block-interval', '1', '--seed', '7',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${stderr}`)));
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const match = stdout.match(/listening on (http:\/\/\S+)/);
-      if (match) resolve({ child, url: match[1].endsWith('/') ? match[1] : match[1] + '/' });
-    });
-    setTimeout(() => reject(new Error(`server did not start within 30 s:\n${stderr}`)), 30000).unref();
-  });
-}
-
-async function waitFor(page, description, predicate, timeoutMs, arg) {
-  try {
-    return await page.waitForFunction(predicate, arg, { timeout: timeoutMs, polling: 250 });
-  } catch (error) {
-    const state = await page.evaluate(() => window.linetwin && window.linetwin.state()).catch(() => null);
-    throw new Error(`timed out waiting for ${description}; state: ${JSON.stringify(state)}`, { cause: error });
-  }
-}
-
-const state = (page) => page.evaluate(() => window.linetwin.state());
-
 describe('linetwin in headless Chromium', () => {
   let server;
   let browser;
@@ -65,16 +27,12 @@ describe('linetwin in headless Chromium', () => {
   const consoleErrors = [];
 
   before(async () => {
-    server = await startServer();
+    server = await startServer(['--line', LINE, '--speedup', String(SPEEDUP), '--block-interval', '1', '--seed', '7']);
     const line = await (await fetch(server.url + 'api/line')).json();
     const faultedSensor = line.simulation.faults[0].sensor;
     faultedAsset = line.assets.find((a) => a.sensors.some((s) => s.id === faultedSensor)).id;
 
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
     page.on('pageerror', (error) => consoleErrors.push(String(error)));

@@ -39,7 +39,28 @@ fn measure(command: &mut Command, what: &str) -> Result<serde_json::Value> {
     json_of(&output.stdout)
 }
 
-pub fn run(root: &Path) -> Result<()> {
+/// The browser benchmarks (tests/e2e/perf.mjs) against a real gateway.
+fn browser(root: &Path) -> Result<()> {
+    crate::build_viewer(root, crate::Profile::Web)?;
+    let server = crate::build_server()?;
+    let report = root.join("target").join("bench-browser.json");
+    step(
+        Command::new("node")
+            .current_dir(root.join("tests").join("e2e"))
+            .arg("perf.mjs")
+            .env("LINETWIN_SERVER_BIN", &server)
+            .env("LINETWIN_WEB_ROOT", crate::dist_dir(root))
+            .env(
+                "LINETWIN_LINE",
+                root.join("assets").join("lines").join("demo.json"),
+            )
+            .env("LINETWIN_BENCH_REPORT", &report),
+    )?;
+    eprintln!("xtask: browser benchmark report: {}", report.display());
+    Ok(())
+}
+
+pub fn run(root: &Path, with_browser: bool) -> Result<()> {
     let build = ["build", "--locked", "--release", "-p", "linetwin-bench"];
     step(cargo().args(build).args(["--bin", "linetwin-bench"]))?;
     let native = measure(
@@ -118,5 +139,8 @@ pub fn run(root: &Path) -> Result<()> {
         root.join("target").join("bench.json"),
         serde_json::to_string_pretty(&report)?,
     )?;
+    if with_browser {
+        browser(root)?;
+    }
     Ok(())
 }

@@ -5,7 +5,8 @@
 //!   end-to-end test in headless Chromium against a real gateway.
 //! - `lint`  checks formatting and runs clippy (native and wasm32).
 //! - `tidy`  checks the architecture's invariants (see `tidy.rs`).
-//! - `bench` measures the diagnosis throughput natively and in wasm32.
+//! - `bench` measures the diagnosis and the twin natively and in wasm32,
+//!   then the viewer in headless Chromium (`--no-browser` skips that).
 //! - `dist`  builds the optimised viewer bundle (fat LTO).
 //! - `setup` only installs the tools.
 //!
@@ -47,12 +48,13 @@ fn run() -> Result<()> {
         "lint" => lint(),
         "tidy" => tidy::run(&root),
         "bench" => {
-            tools::ensure_all(&root, false)?;
-            bench::run(&root)
+            let with_browser = !rest.iter().any(|a| a == "--no-browser");
+            tools::ensure_all(&root, with_browser)?;
+            bench::run(&root, with_browser)
         }
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <run [server flags…] | test | lint | tidy | bench | dist | setup>"
+                "usage: cargo xtask <run [server flags…] | test | lint | tidy | bench [--no-browser] | dist | setup>"
             );
             Ok(())
         }
@@ -77,7 +79,7 @@ fn project_root() -> Result<PathBuf> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Profile {
+pub(crate) enum Profile {
     /// Fast to build; used by `run` and the end-to-end test.
     Web,
     /// Fat LTO; for shipping.
@@ -105,7 +107,7 @@ pub fn dist_dir(root: &Path) -> PathBuf {
     root.join("target").join("dist")
 }
 
-fn build_viewer(root: &Path, profile: Profile) -> Result<()> {
+pub(crate) fn build_viewer(root: &Path, profile: Profile) -> Result<()> {
     let started = Instant::now();
     // Trunk runs offline: every crate must already be in the local registry.
     step(cargo().args(["fetch", "--locked"]))?;
@@ -119,6 +121,14 @@ fn build_viewer(root: &Path, profile: Profile) -> Result<()> {
     trunk.env_remove("RUSTFLAGS");
     step(&mut trunk)?;
     let dist = dist_dir(root);
+    if profile == Profile::Dist {
+        tools::ensure_web_tools(root)?;
+        step(
+            Command::new("node")
+                .arg(root.join("web").join("tools").join("optimise.mjs"))
+                .arg(&dist),
+        )?;
+    }
     let report = compress::precompress(&dist)?;
     eprintln!(
         "xtask: viewer built in {:.0} s: wasm {:.1} MB raw, {:.1} MB gzip, {:.1} MB brotli",
@@ -130,7 +140,7 @@ fn build_viewer(root: &Path, profile: Profile) -> Result<()> {
     Ok(())
 }
 
-fn build_server() -> Result<PathBuf> {
+pub(crate) fn build_server() -> Result<PathBuf> {
     step(cargo().args(["build", "--locked", "-p", "linetwin-server"]))?;
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
@@ -210,6 +220,8 @@ fn lint() -> Result<()> {
         "linetwin",
         "-p",
         "linetwin-bench",
+        "-p",
+        "linetwin-worker",
         "--",
         "-D",
         "warnings",

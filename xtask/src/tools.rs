@@ -129,6 +129,22 @@ fn ensure_chromium() -> Result<()> {
     )
 }
 
+/// binaryen's wasm-opt from npm (Debian's 108 breaks the module), for `dist`.
+pub fn ensure_web_tools(root: &Path) -> Result<()> {
+    if output_of("node", &["--version"]).is_none() {
+        bail!("`cargo xtask dist` needs Node.js 18 or newer on PATH (for binaryen's wasm-opt)");
+    }
+    let tools = root.join("web").join("tools");
+    if !tools.join("node_modules").join("binaryen").exists() {
+        step(
+            Command::new("npm")
+                .current_dir(&tools)
+                .args(["ci", "--no-audit", "--no-fund"]),
+        )?;
+    }
+    Ok(())
+}
+
 fn ensure_node_packages(root: &Path) -> Result<()> {
     if output_of("node", &["--version"]).is_none() {
         bail!("the end-to-end test needs Node.js 18 or newer on PATH");

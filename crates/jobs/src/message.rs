@@ -24,6 +24,14 @@ impl JobSpec {
             JobSpec::Diagnose(_) => "diagnose",
         }
     }
+
+    /// Jobs with the same key replace each other while they wait: only the
+    /// newest block of a sensor is worth diagnosing.
+    pub fn latest_wins_key(&self) -> Option<&str> {
+        match self {
+            JobSpec::Diagnose(job) => Some(&job.sensor),
+        }
+    }
 }
 
 /// Viewer to worker.

@@ -16,7 +16,7 @@ pub enum Slice {
 }
 
 /// A job in progress. Each `step` does a bounded piece of work.
-pub trait Task: Send {
+pub trait Task: Send + Sync {
     fn step(&mut self, engines: &mut Engines) -> Slice;
 }
 
@@ -48,10 +48,17 @@ fn task_for(spec: JobSpec, payload: Vec<f32>) -> Box<dyn Task> {
     }
 }
 
+/// A job waiting its turn; `latest` is its latest-wins key, if it has one.
+struct Queued {
+    id: JobId,
+    latest: Option<String>,
+    task: Box<dyn Task>,
+}
+
 #[derive(Default)]
 pub struct Runner {
     engines: Engines,
-    queue: VecDeque<(JobId, Box<dyn Task>)>,
+    queue: VecDeque<Queued>,
     running: Option<(JobId, Box<dyn Task>)>,
 }
 
@@ -60,19 +67,47 @@ impl Runner {
         Self::default()
     }
 
-    /// Takes a request; a cancel is answered at once.
-    pub fn handle(&mut self, request: Request, payload: Vec<f32>) -> Option<Reply> {
+    /// Takes a request. A cancel is answered at once; a job that replaces
+    /// a waiting one of the same latest-wins key (a newer block of the same
+    /// sensor) answers for the one it replaced, so a worker that falls
+    /// behind works on the newest data, never on a growing backlog.
+    pub fn handle(&mut self, request: Request, payload: Vec<f32>) -> Vec<Reply> {
         match request {
             Request::Submit { id, spec } => {
-                self.push(id, task_for(spec, payload));
-                None
+                let latest = spec.latest_wins_key().map(str::to_owned);
+                let mut replies = Vec::new();
+                if let Some(key) = &latest {
+                    self.queue.retain(|queued| {
+                        let replaced = queued.latest.as_ref() == Some(key);
+                        if replaced {
+                            replies.push(Reply::Cancelled { id: queued.id });
+                        }
+                        !replaced
+                    });
+                }
+                self.queue.push_back(Queued {
+                    id,
+                    latest,
+                    task: task_for(spec, payload),
+                });
+                replies
             }
-            Request::Cancel { id } => self.cancel(id).then_some(Reply::Cancelled { id }),
+            Request::Cancel { id } => {
+                if self.cancel(id) {
+                    vec![Reply::Cancelled { id }]
+                } else {
+                    Vec::new()
+                }
+            }
         }
     }
 
     pub fn push(&mut self, id: JobId, task: Box<dyn Task>) {
-        self.queue.push_back((id, task));
+        self.queue.push_back(Queued {
+            id,
+            latest: None,
+            task,
+        });
     }
 
     /// Drops a waiting or running job; false if it is not here (already done).
@@ -86,7 +121,7 @@ impl Runner {
             return true;
         }
         let before = self.queue.len();
-        self.queue.retain(|(queued, _)| *queued != id);
+        self.queue.retain(|queued| queued.id != id);
         self.queue.len() != before
     }
 
@@ -102,7 +137,7 @@ impl Runner {
     pub fn step(&mut self) -> Option<(Reply, Vec<f32>)> {
         let (id, mut task) = match self.running.take() {
             Some(running) => running,
-            None => self.queue.pop_front()?,
+            None => self.queue.pop_front().map(|q| (q.id, q.task))?,
         };
         Some(match task.step(&mut self.engines) {
             Slice::Progress { done, total } => {
@@ -144,6 +179,44 @@ mod tests {
                 Slice::Failed(format!("counted to {}", self.total))
             }
         }
+    }
+
+    #[test]
+    fn a_newer_block_of_a_sensor_replaces_its_waiting_one() {
+        use crate::diagnose::DiagnoseJob;
+        use crate::message::JobSpec;
+        use linetwin_core::line::Line;
+        use linetwin_core::sim::Simulator;
+        let line =
+            Line::from_json("demo.json", include_str!("../../../assets/lines/demo.json")).unwrap();
+        let sim = Simulator::new(&line, 1);
+        let submit = |runner: &mut Runner, id: JobId, sensor: &str, t: f64| {
+            let block = sim.waveform(sensor, t).unwrap();
+            let (asset, spec) = line.sensor(sensor).unwrap();
+            let job = DiagnoseJob::for_block(&block, asset, spec).unwrap();
+            runner.handle(
+                Request::Submit {
+                    id,
+                    spec: JobSpec::Diagnose(job),
+                },
+                block.samples,
+            )
+        };
+        let mut runner = Runner::new();
+        assert!(submit(&mut runner, 1, "P1-DE-V", 0.0).is_empty());
+        assert!(submit(&mut runner, 2, "M1-DE-V", 0.0).is_empty());
+        assert_eq!(
+            submit(&mut runner, 3, "P1-DE-V", 2.0),
+            vec![Reply::Cancelled { id: 1 }]
+        );
+        let done: Vec<Option<JobId>> = std::iter::from_fn(|| runner.step())
+            .map(|(r, _)| r.id())
+            .collect();
+        assert_eq!(
+            done,
+            vec![Some(2), Some(3)],
+            "the newest block of each sensor, in order"
+        );
     }
 
     fn counting(total: u64) -> Box<dyn Task> {
@@ -193,15 +266,15 @@ mod tests {
         runner.step();
         assert_eq!(
             runner.handle(Request::Cancel { id: 1 }, Vec::new()),
-            Some(Reply::Cancelled { id: 1 })
+            vec![Reply::Cancelled { id: 1 }]
         );
         assert_eq!(
             runner.handle(Request::Cancel { id: 2 }, Vec::new()),
-            Some(Reply::Cancelled { id: 2 })
+            vec![Reply::Cancelled { id: 2 }]
         );
         assert_eq!(
             runner.handle(Request::Cancel { id: 9 }, Vec::new()),
-            None,
+            Vec::<Reply>::new(),
             "unknown or finished"
         );
         let next = runner.step().map(|(r, _)| r.id());

@@ -15,16 +15,33 @@ pub const CLEAR_AFTER_S: f64 = 60.0;
 /// Alarms kept per asset; the oldest cleared ones go first.
 pub const MAX_ALARMS_PER_ASSET: usize = 50;
 
-/// An alarm's id: the asset's position in the line and its own sequence
-/// number, so the same data gives the same ids whatever order it came in.
+/// An alarm's id, made of what the alarm is: the asset's position in the
+/// line, the severity and the data time it was raised (in milliseconds), so
+/// the same data gives the same ids whatever order it came in, and a state
+/// rebuilt after a late observation never gives an old id to a new alarm.
+/// Fits a JavaScript number for 512 assets and times up to the year 2109.
 pub type AlarmId = u64;
 
-pub fn alarm_id(asset_ordinal: usize, sequence: u32) -> AlarmId {
-    ((asset_ordinal as u64) << 20) | u64::from(sequence & 0xF_FFFF)
+const TIME_BITS: u32 = 42;
+const SEVERITY_BITS: u32 = 2;
+
+pub fn alarm_id(asset_ordinal: usize, severity: Severity, raised_at: f64) -> AlarmId {
+    let millis = (raised_at * 1000.0)
+        .round()
+        .clamp(0.0, ((1u64 << TIME_BITS) - 1) as f64) as u64;
+    ((asset_ordinal as u64) << (TIME_BITS + SEVERITY_BITS))
+        | ((severity as u64) << TIME_BITS)
+        | millis
+}
+
+/// The asset ordinal an id was made with.
+pub fn asset_of(id: AlarmId) -> usize {
+    (id >> (TIME_BITS + SEVERITY_BITS)) as usize
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[repr(u8)]
 pub enum Severity {
     /// Above the machine's own baseline, still within its zone.
     Advisory,
@@ -79,7 +96,6 @@ pub struct AlarmWatch {
     better_since: Option<f64>,
     above_baseline: bool,
     baseline_ok_since: Option<f64>,
-    next_sequence: u32,
     alarms: Vec<Alarm>,
 }
 
@@ -168,8 +184,7 @@ impl AlarmWatch {
         t: f64,
         message: String,
     ) -> AlarmId {
-        let id = alarm_id(ordinal, self.next_sequence);
-        self.next_sequence += 1;
+        let id = alarm_id(ordinal, severity, t);
         self.alarms.push(Alarm {
             id,
             asset: asset.to_owned(),
@@ -276,6 +291,12 @@ mod tests {
             watch.observe_level(P1, Some(Zone::A), t + 1.0 + CLEAR_AFTER_S, msg);
         }
         assert_eq!(watch.alarms().len(), MAX_ALARMS_PER_ASSET);
-        assert!(watch.alarms().iter().all(|a| a.id >> 20 == 3));
+        assert!(watch.alarms().iter().all(|a| asset_of(a.id) == 3));
+        let ids: std::collections::BTreeSet<_> = watch.alarms().iter().map(|a| a.id).collect();
+        assert_eq!(ids.len(), MAX_ALARMS_PER_ASSET, "ids are unique");
+        assert_ne!(
+            alarm_id(3, Severity::Warning, 1.0),
+            alarm_id(3, Severity::Critical, 1.0)
+        );
     }
 }

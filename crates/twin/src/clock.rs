@@ -39,16 +39,18 @@ impl DataClock {
 
     /// Maps a stream time to the twin's axis. After a hello, a time further
     /// back than `tolerance_s` means the source's clock restarted: the new
-    /// epoch continues at the current time.
-    pub fn place(&mut self, t: f64, tolerance_s: f64) -> f64 {
+    /// epoch continues at `anchor` (the twin's time now, silence included),
+    /// or at the latest data time.
+    pub fn place(&mut self, t: f64, tolerance_s: f64, anchor: Option<f64>) -> f64 {
         let mut placed = t + self.offset_s;
         if std::mem::take(&mut self.resync_pending)
             && let Some(now) = self.now
             && placed < now - tolerance_s
         {
-            self.offset_s += now - placed;
+            let resume = anchor.map_or(now, |a| a.max(now));
+            self.offset_s += resume - placed;
             self.epochs += 1;
-            placed = now;
+            placed = resume;
         }
         placed
     }
@@ -89,23 +91,31 @@ mod tests {
     fn a_restarted_source_opens_an_epoch_that_continues_the_time() {
         let mut clock = DataClock::default();
         clock.hello(Clock::Simulated, 10.0);
-        let t = clock.place(500.0, 2.0);
+        let t = clock.place(500.0, 2.0, None);
         clock.advance(t);
         assert_eq!(t, 500.0, "the first hello opens no epoch");
         clock.hello(Clock::Simulated, 10.0);
-        let restarted = clock.place(0.0, 2.0);
-        assert_eq!((restarted, clock.epochs), (500.0, 1));
-        assert_eq!(clock.place(4.0, 2.0), 504.0, "later data follows the epoch");
+        let restarted = clock.place(0.0, 2.0, Some(520.0));
+        assert_eq!(
+            (restarted, clock.epochs),
+            (520.0, 1),
+            "continues at the twin's time"
+        );
+        assert_eq!(
+            clock.place(4.0, 2.0, None),
+            524.0,
+            "later data follows the epoch"
+        );
     }
 
     #[test]
     fn a_reconnect_to_the_same_clock_opens_no_epoch() {
         let mut clock = DataClock::default();
         clock.hello(Clock::Unix, 1.0);
-        let t = clock.place(1000.0, 2.0);
+        let t = clock.place(1000.0, 2.0, None);
         clock.advance(t);
         clock.hello(Clock::Unix, 1.0);
-        assert_eq!(clock.place(999.5, 2.0), 999.5);
+        assert_eq!(clock.place(999.5, 2.0, None), 999.5);
         assert_eq!(clock.epochs, 0);
     }
 

@@ -156,7 +156,7 @@ impl<T> Ring<T> {
 
     fn make_room(&mut self) {
         if self.items.len() == self.items.capacity() && self.items.len() < self.limit {
-            let wanted = (self.items.len() * 2).clamp(16, self.limit);
+            let wanted = (self.items.len() * 2).max(16).min(self.limit);
             self.items.reserve_exact(wanted - self.items.len());
         }
     }
@@ -298,7 +298,7 @@ impl<const F: usize> Series<F> {
             for b in tier.buckets.items.iter() {
                 let end = b.start + tier.width_s;
                 let s = b.stats[field];
-                if end <= covered && end > from && b.start <= to && s.n > 0 {
+                if b.start < covered && end > from && b.start <= to && s.n > 0 {
                     older.push(HistoryPoint {
                         t: b.start,
                         t_end: end,
@@ -309,6 +309,15 @@ impl<const F: usize> Series<F> {
                         mark: b.mark,
                     });
                 }
+            }
+            // A bucket that straddles the start of the finer data holds
+            // that data too: it replaces the finer points inside it, so
+            // nothing is counted twice and no gap is left.
+            if let Some(last) = older.last()
+                && last.t_end > covered
+            {
+                let cut = last.t_end;
+                points.retain(|p| p.t >= cut);
             }
             if let Some(first) = tier.buckets.items.front() {
                 covered = covered.min(first.start);
@@ -525,6 +534,35 @@ mod tests {
             all.windows(2).all(|w| w[0].t_end <= w[1].t),
             "in time order, no overlap"
         );
+    }
+
+    #[test]
+    fn a_bucket_across_the_start_of_finer_data_leaves_no_gap() {
+        let mut store = HistoryStore::for_line(&demo(), small());
+        // 105 readings, one a second: the raw ring keeps the last 100
+        // (from 5 s), inside the 10 s bucket [0, 10).
+        for i in 0..105 {
+            store.record(&reading(f64::from(i), 1.0));
+        }
+        let all = store.query("P1-T", "value", 0.0, 200.0, 0.0).unwrap();
+        let total: u32 = all.iter().map(|p| p.n).sum();
+        assert_eq!(total, 105, "every reading counted once: {all:?}");
+        assert_eq!(all[0].t, 0.0, "from the first reading");
+        assert!(all.windows(2).all(|w| w[0].t_end <= w[1].t));
+    }
+
+    #[test]
+    fn tiny_rings_are_allowed() {
+        let config = HistoryConfig {
+            raw_points: 3,
+            tiers: [(1, 2), (10, 2), (100, 2)],
+        };
+        let mut store = HistoryStore::for_line(&demo(), config);
+        for i in 0..50 {
+            store.record(&reading(f64::from(i), 1.0));
+        }
+        assert_eq!(store.raw_len("P1-T"), 3);
+        assert!(store.memory_bytes() <= store.memory_bound_bytes());
     }
 
     #[test]

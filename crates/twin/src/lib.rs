@@ -34,4 +34,4 @@ pub use history::{HistoryConfig, HistoryPoint, HistoryStore};
 pub use level::AssetStatus;
 pub use observation::{BlockFinding, Observation};
 pub use snapshot::TwinSnapshot;
-pub use twin::{Twin, TwinConfig};
+pub use twin::{BlockTicket, Twin, TwinConfig};

@@ -28,6 +28,12 @@ pub struct TwinConfig {
     /// Observations this much older than the newest are still put in order;
     /// older ones are kept in the history but no longer change the state.
     pub reorder_window_s: f64,
+    /// A block being diagnosed holds back the window for at most this long
+    /// (data seconds); a result later than that only goes into the history.
+    pub max_diagnosis_lag_s: f64,
+    /// Data further ahead of the twin's time than this is refused (a
+    /// producer's clock gone wrong), so it cannot make everything late.
+    pub max_ahead_s: f64,
     pub history: HistoryConfig,
 }
 
@@ -36,6 +42,8 @@ impl Default for TwinConfig {
         TwinConfig {
             stale_after_s: 15.0,
             reorder_window_s: 4.0,
+            max_diagnosis_lag_s: 120.0,
+            max_ahead_s: 3600.0,
             history: HistoryConfig::default(),
         }
     }
@@ -49,8 +57,18 @@ pub struct TwinCounters {
     pub late: u64,
     /// For a sensor the line does not have.
     pub unknown_sensor: u64,
-    /// With a time that is not a finite number.
+    /// With a time that is not a finite number, or too far ahead.
     pub bad_time: u64,
+    /// Blocks received but never diagnosed in time (or skipped).
+    pub blocks_dropped: u64,
+}
+
+/// A received block on its way through diagnosis: its time on the twin's
+/// axis (placed when it arrived, so a later epoch cannot move it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BlockTicket {
+    id: u64,
+    pub t_start: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +111,9 @@ pub struct Twin {
     /// mapped to the twin's axis); only for staleness, never for ordering.
     silence_estimate: Option<f64>,
     acknowledged: BTreeMap<AlarmId, f64>,
+    /// Blocks being diagnosed: ticket id to twin time. They hold the window.
+    outstanding: BTreeMap<u64, f64>,
+    next_ticket: u64,
     history: HistoryStore,
     counters: TwinCounters,
 }
@@ -130,6 +151,8 @@ impl Twin {
             clock: DataClock::default(),
             silence_estimate: None,
             acknowledged: BTreeMap::new(),
+            outstanding: BTreeMap::new(),
+            next_ticket: 0,
             counters: TwinCounters::default(),
         }
     }
@@ -185,18 +208,86 @@ impl Twin {
     /// Feeds one observation (its time on the stream's clock).
     pub fn ingest(&mut self, mut observation: Observation) -> Vec<TwinEvent> {
         let t_stream = observation.t();
+        let Some(t) = self.place(observation.sensor(), t_stream) else {
+            return Vec::new();
+        };
+        shift_time(&mut observation, t - t_stream);
+        self.apply_placed(observation)
+    }
+
+    /// A block has arrived and goes to diagnosis: its time is placed now,
+    /// and until its result comes (or [`Twin::block_dropped`]) it holds the
+    /// reorder window open, so a slow diagnosis never makes it late.
+    pub fn block_received(&mut self, sensor: &str, t_start: f64) -> Option<BlockTicket> {
+        let t = self.place(sensor, t_start)?;
+        let id = self.next_ticket;
+        self.next_ticket += 1;
+        self.outstanding.insert(id, t);
+        Some(BlockTicket { id, t_start: t })
+    }
+
+    /// The diagnosis of a ticketed block (its `t_start` is ignored: the
+    /// ticket's time, placed on arrival, is used).
+    pub fn block_diagnosed(
+        &mut self,
+        ticket: BlockTicket,
+        mut finding: crate::observation::BlockFinding,
+    ) -> Vec<TwinEvent> {
+        self.outstanding.remove(&ticket.id);
+        finding.t_start = ticket.t_start;
+        self.apply_placed(Observation::Block(std::sync::Arc::new(finding)))
+    }
+
+    /// A ticketed block that could not be judged, and why.
+    pub fn block_failed(
+        &mut self,
+        ticket: BlockTicket,
+        sensor: &str,
+        duration_s: f64,
+        problem: String,
+    ) -> Vec<TwinEvent> {
+        self.outstanding.remove(&ticket.id);
+        self.apply_placed(Observation::BlockFailed {
+            sensor: sensor.to_owned(),
+            t: ticket.t_start + duration_s,
+            problem,
+        })
+    }
+
+    /// A ticketed block that will not be diagnosed (a newer one replaced it).
+    pub fn block_dropped(&mut self, ticket: BlockTicket) {
+        if self.outstanding.remove(&ticket.id).is_some() {
+            self.counters.blocks_dropped += 1;
+        }
+    }
+
+    /// Checks an incoming time and puts it on the twin's axis.
+    fn place(&mut self, sensor: &str, t_stream: f64) -> Option<f64> {
         if !t_stream.is_finite() {
             self.counters.bad_time += 1;
-            return Vec::new();
+            return None;
         }
+        if !self.sensor_owner.contains_key(sensor) {
+            self.counters.unknown_sensor += 1;
+            return None;
+        }
+        let tolerance = self.config.reorder_window_s.max(self.config.stale_after_s);
+        let anchor = self.now();
+        let t = self.clock.place(t_stream, tolerance, anchor);
+        if anchor.is_some_and(|now| t > now + self.config.max_ahead_s) {
+            self.counters.bad_time += 1;
+            return None;
+        }
+        Some(t)
+    }
+
+    fn apply_placed(&mut self, observation: Observation) -> Vec<TwinEvent> {
         let Some(&index) = self.sensor_owner.get(observation.sensor()) else {
             self.counters.unknown_sensor += 1;
             return Vec::new();
         };
         self.counters.observations += 1;
-        let tolerance = self.config.reorder_window_s.max(self.config.stale_after_s);
-        let t = self.clock.place(t_stream, tolerance);
-        shift_time(&mut observation, t - t_stream);
+        let t = observation.t();
         self.history.record(&observation);
 
         let watermark = self.watermark();
@@ -218,6 +309,10 @@ impl Twin {
                 current.apply(o, stale);
             }
             slot.current = current;
+        }
+        if self.clock.now.is_none_or(|now| t > now) {
+            // Data moved on: it overrides any estimate made during silence.
+            self.silence_estimate = None;
         }
         self.clock.advance(t);
         self.commit();
@@ -259,7 +354,7 @@ impl Twin {
 
     pub fn alarm(&self, id: AlarmId) -> Option<&Alarm> {
         self.assets
-            .get((id >> 20) as usize)?
+            .get(crate::alarm::asset_of(id))?
             .current
             .watch
             .alarms()
@@ -301,8 +396,19 @@ impl Twin {
         }
     }
 
+    /// Observations older than this no longer change the state: the reorder
+    /// window behind the latest data, held back by blocks still being
+    /// diagnosed (for at most [`TwinConfig::max_diagnosis_lag_s`]).
     fn watermark(&self) -> Option<f64> {
-        self.clock.now.map(|now| now - self.config.reorder_window_s)
+        let now = self.clock.now?;
+        let window = now - self.config.reorder_window_s;
+        let held = self
+            .outstanding
+            .values()
+            .copied()
+            .filter(|t| *t >= now - self.config.max_diagnosis_lag_s)
+            .fold(f64::INFINITY, f64::min);
+        Some(window.min(held))
     }
 
     /// Applies to the committed states what has left the reorder window.
@@ -310,6 +416,13 @@ impl Twin {
         let Some(watermark) = self.watermark() else {
             return;
         };
+        // Blocks stuck in diagnosis for too long no longer hold anything.
+        if let Some(now) = self.clock.now {
+            let oldest = now - self.config.max_diagnosis_lag_s;
+            let before = self.outstanding.len();
+            self.outstanding.retain(|_, t| *t >= oldest);
+            self.counters.blocks_dropped += (before - self.outstanding.len()) as u64;
+        }
         let stale = self.config.stale_after_s;
         for slot in &mut self.assets {
             let ready = slot.pending.partition_point(|o| o.t() < watermark);
@@ -375,6 +488,32 @@ impl Twin {
                     _ => {}
                 }
             }
+            // Alarms gone from the list: evicted, or replaced when a late
+            // observation rebuilt the asset. Viewers hear they no longer stand.
+            if slot.published_alarms.len() > asset.watch.alarms().len() {
+                let current: std::collections::HashSet<AlarmId> =
+                    asset.watch.alarms().iter().map(|a| a.id).collect();
+                slot.published_alarms.retain(|id, active| {
+                    let keep = current.contains(id);
+                    if !keep && *active {
+                        events.push(TwinEvent::AlarmCleared {
+                            id: *id,
+                            asset: asset.id.clone(),
+                            at: now,
+                        });
+                    }
+                    keep
+                });
+            }
+        }
+        let alarms_kept = self.assets.len() * crate::alarm::MAX_ALARMS_PER_ASSET;
+        if self.acknowledged.len() > alarms_kept {
+            let assets = &self.assets;
+            self.acknowledged.retain(|id, _| {
+                assets
+                    .get(crate::alarm::asset_of(*id))
+                    .is_some_and(|slot| slot.current.watch.alarms().iter().any(|a| a.id == *id))
+            });
         }
         events
     }

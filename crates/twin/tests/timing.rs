@@ -284,3 +284,80 @@ fn acknowledgements_are_kept_by_id_and_unknown_ids_are_refused() {
     let json = serde_json::to_value(&snapshot).unwrap();
     assert_eq!(json["assets"]["P1"]["sensors"]["P1-DE-V"]["fresh"], true);
 }
+
+#[test]
+fn a_slow_diagnosis_does_not_make_its_block_late() {
+    let reference = alarm_records(&feed_live(stream(), 1.0, 0.5));
+    let mut twin = new_twin();
+    // Each block is received (ticketed) in order, but its diagnosis comes
+    // back only after the next seven blocks and their readings arrived.
+    let mut waiting = std::collections::VecDeque::new();
+    for o in stream() {
+        match o {
+            Observation::Block(block) => {
+                let ticket = twin
+                    .block_received(&block.sensor, block.t_start)
+                    .expect("known sensor");
+                waiting.push_back((ticket, (**block).clone()));
+                if waiting.len() > 7 {
+                    let (ticket, finding) = waiting.pop_front().unwrap();
+                    twin.block_diagnosed(ticket, finding);
+                }
+            }
+            other => {
+                twin.ingest(other.clone());
+            }
+        }
+    }
+    for (ticket, finding) in waiting {
+        twin.block_diagnosed(ticket, finding);
+    }
+    assert_eq!(twin.counters().late, 0);
+    assert_eq!(alarm_records(&twin), reference);
+}
+
+#[test]
+fn a_block_that_never_comes_back_holds_the_window_only_for_a_while() {
+    let mut twin = new_twin();
+    let first = stream().iter().find(|o| o.sensor() == "M1-DE-V").unwrap();
+    let Observation::Block(block) = first else {
+        panic!("a block")
+    };
+    let ticket = twin.block_received(&block.sensor, block.t_start).unwrap();
+    for o in stream()
+        .iter()
+        .filter(|o| o.sensor() == "P1-DE-V" && o.t() < 300.0)
+    {
+        twin.ingest(o.clone());
+    }
+    assert_eq!(
+        twin.counters().blocks_dropped,
+        1,
+        "given up after the maximum lag"
+    );
+    twin.block_diagnosed(ticket, (**block).clone());
+    assert_eq!(
+        twin.counters().late,
+        1,
+        "its result only goes into the history"
+    );
+}
+
+#[test]
+fn a_time_far_ahead_is_refused_and_does_not_make_everything_late() {
+    let mut twin = new_twin();
+    for o in stream().iter().take(10) {
+        twin.ingest(o.clone());
+    }
+    twin.ingest(Observation::Reading {
+        sensor: "P1-T".into(),
+        t: 1e12,
+        value: 50.0,
+    });
+    assert_eq!(twin.counters().bad_time, 1);
+    let before = twin.counters().late;
+    for o in stream().iter().skip(10).take(10) {
+        twin.ingest(o.clone());
+    }
+    assert_eq!(twin.counters().late, before);
+}

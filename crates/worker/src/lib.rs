@@ -76,14 +76,14 @@ mod web {
             .and_then(|p| p.dyn_into::<Float32Array>().ok())
             .map(|p| p.to_vec())
             .unwrap_or_default();
-        let reply = match decode::<Request>(&header) {
+        let replies = match decode::<Request>(&header) {
             Ok(request) => worker.borrow_mut().runner.handle(request, payload),
-            Err(error) => Some(Reply::Failed {
+            Err(error) => vec![Reply::Failed {
                 id: u64::MAX,
                 reason: format!("the worker could not read a request: {error}"),
-            }),
+            }],
         };
-        if let Some(reply) = reply {
+        for reply in replies {
             post(&worker.borrow().scope, &reply, &[]);
         }
         schedule(worker);

@@ -1,0 +1,56 @@
+// Shared by the end-to-end test and the browser benchmark: a real gateway,
+// Debian's Chromium with SwiftShader, and waiting on window.linetwin.state().
+import { spawn } from 'node:child_process';
+import { chromium } from 'playwright-core';
+
+export function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through \`cargo xtask test\` or \`cargo xtask bench\``);
+  return value;
+}
+
+/// Starts the gateway on a free port; resolves with { child, url }.
+export function startServer(args) {
+  const bin = required('LINETWIN_SERVER_BIN');
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['--port', '0', '--web-root', required('LINETWIN_WEB_ROOT'), ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${stderr}`)));
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const match = stdout.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve({ child, url: match[1].endsWith('/') ? match[1] : match[1] + '/' });
+    });
+    setTimeout(() => reject(new Error(`server did not start within 30 s:\n${stderr}`)), 30000).unref();
+  });
+}
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--no-sandbox',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+export async function waitFor(page, description, predicate, timeoutMs, arg) {
+  try {
+    return await page.waitForFunction(predicate, arg, { timeout: timeoutMs, polling: 250 });
+  } catch (error) {
+    const state = await page.evaluate(() => window.linetwin && window.linetwin.state()).catch(() => null);
+    throw new Error(`timed out waiting for ${description}; state: ${JSON.stringify(state)}`, { cause: error });
+  }
+}
+
+export const state = (page) => page.evaluate(() => window.linetwin.state());
+
+/// Opens the viewer and waits for its first frame with the line.
+export async function openViewer(browser, url, viewport = { width: 1280, height: 800 }) {
+  const page = await browser.newPage({ viewport });
+  await page.goto(url);
+  await waitFor(page, 'the first frame with the line', () => window.linetwin && window.linetwin.state().first_frame_ms, 240000);
+  return page;
+}
