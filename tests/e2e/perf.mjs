@@ -195,21 +195,30 @@ async function firstFrame(browser) {
   }
 }
 
+// LINETWIN_BENCH_ONLY=first_frame,latency,... runs a subset.
+const only = (process.env.LINETWIN_BENCH_ONLY || '').split(',').filter(Boolean);
+const wanted = (part) => only.length === 0 || only.includes(part);
 const browser = await launchBrowser();
-const report = { date: new Date().toISOString() };
+const report = { date: new Date().toISOString(), web_root: required('LINETWIN_WEB_ROOT') };
 try {
-  report.first_frame = await firstFrame(browser);
-  console.log('first frame', JSON.stringify(report.first_frame));
-  report.latency_small = await latency(browser, { width: 320, height: 200 });
-  console.log('latency (small)', JSON.stringify(report.latency_small));
-  report.latency = await latency(browser, { width: 1280, height: 800 });
-  console.log('latency', JSON.stringify(report.latency));
-  report.throughput = await throughput(browser, '', 16384);
-  console.log('throughput', JSON.stringify(report.throughput));
-  report.throughput_off = await throughput(browser, '?diagnosis=off', 16384);
-  console.log('diagnosis off', JSON.stringify(report.throughput_off));
+  if (wanted('first_frame')) {
+    report.first_frame = await firstFrame(browser);
+    console.log('first frame', JSON.stringify(report.first_frame));
+  }
+  if (wanted('latency')) {
+    report.latency_small = await latency(browser, { width: 320, height: 200 });
+    console.log('latency (small)', JSON.stringify(report.latency_small));
+    report.latency = await latency(browser, { width: 1280, height: 800 });
+    console.log('latency', JSON.stringify(report.latency));
+  }
+  if (wanted('throughput')) {
+    report.throughput = await throughput(browser, '', 16384);
+    console.log('throughput', JSON.stringify(report.throughput));
+    report.throughput_off = await throughput(browser, '?diagnosis=off', 16384);
+    console.log('diagnosis off', JSON.stringify(report.throughput_off));
+  }
   const scaleMinutes = Number(process.env.LINETWIN_BENCH_SCALE_MINUTES || 5);
-  if (scaleMinutes > 0) report.scale = await scale(browser, scaleMinutes, 10);
+  if (wanted('scale') && scaleMinutes > 0) report.scale = await scale(browser, scaleMinutes, 10);
 } finally {
   await browser.close();
   writeFileSync(REPORT, JSON.stringify(report, null, 2));
