@@ -16,7 +16,7 @@ use linetwin_twin::{BlockFinding, BlockTicket};
 use crate::executor::Executor;
 use crate::line_source::LineDescription;
 use crate::options::ViewerOptions;
-use crate::stream::WaveformReceived;
+use crate::stream::{WaveformReceived, WaveformRouted};
 use crate::twin_state::{TwinChanged, TwinSet, TwinState};
 
 /// Blocks waiting for diagnosis, newest per sensor, each with the twin's
@@ -98,7 +98,12 @@ struct Outstanding {
 struct InFlight {
     next_id: JobId,
     jobs: HashMap<JobId, Outstanding>,
+    /// Replies that came before the app learnt of their routed block.
+    early: HashMap<JobId, (Reply, Vec<f32>)>,
 }
+
+/// Early replies kept at most (each is a block's worth of data).
+const MAX_EARLY_REPLIES: usize = 64;
 
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DiagnosisSet;
@@ -114,7 +119,11 @@ impl Plugin for DiagnosisPlugin {
             .add_systems(Startup, start_executor)
             .add_systems(
                 Update,
-                (queue_waveforms, dispatch, collect)
+                route_blocks.run_if(resource_exists_and_changed::<LineDescription>),
+            )
+            .add_systems(
+                Update,
+                (queue_waveforms, track_routed, dispatch, collect)
                     .chain()
                     .run_if(resource_exists::<TwinState>)
                     .after(TwinSet)
@@ -133,6 +142,43 @@ fn start_executor(
     }
     if existing.is_none() {
         commands.insert_resource(Executor::for_this_platform());
+    }
+}
+
+/// Lets the socket task send blocks straight to the worker, once the line
+/// (the sensors' settings) is known and diagnosis is on.
+fn route_blocks(
+    line: Res<LineDescription>,
+    executor: Option<Res<Executor>>,
+    options: Option<Res<ViewerOptions>>,
+) {
+    if let Some(executor) = executor {
+        let on = options.is_none_or(|o| o.diagnosis);
+        executor.route_blocks_of(on.then(|| Arc::clone(&line.0)));
+    }
+}
+
+/// Routed blocks: the twin tickets them; their results come back like any.
+fn track_routed(
+    mut routed: MessageReader<WaveformRouted>,
+    mut in_flight: ResMut<InFlight>,
+    mut executor: ResMut<Executor>,
+    mut twin: ResMut<TwinState>,
+) {
+    for WaveformRouted(block) in routed.read() {
+        match twin.0.block_received(&block.job.sensor, block.job.t_start) {
+            Some(ticket) => {
+                in_flight.jobs.insert(
+                    block.id,
+                    Outstanding {
+                        job: block.job.clone(),
+                        ticket,
+                        samples: block.samples,
+                    },
+                );
+            }
+            None => executor.cancel(block.id),
+        }
     }
 }
 
@@ -217,10 +263,24 @@ fn collect(
     mut stats: ResMut<DiagnosisStats>,
     mut inspection: ResMut<Inspection>,
 ) {
-    let (replies, worker_died) = executor.poll();
+    let (mut replies, worker_died) = executor.poll();
+    let known: Vec<JobId> = in_flight
+        .early
+        .keys()
+        .copied()
+        .filter(|id| in_flight.jobs.contains_key(id))
+        .collect();
+    for id in known {
+        if let Some(early) = in_flight.early.remove(&id) {
+            replies.push(early);
+        }
+    }
     for (reply, payload) in replies {
         let Some(id) = reply.id() else { continue };
         let Some(outstanding) = in_flight.jobs.remove(&id) else {
+            if id >= crate::executor::ROUTED_IDS && in_flight.early.len() < MAX_EARLY_REPLIES {
+                in_flight.early.insert(id, (reply, payload));
+            }
             continue;
         };
         let Outstanding {

@@ -3,7 +3,20 @@
 //! `linetwin_jobs::Runner`, so the native tests run the browser's code path.
 
 use bevy::prelude::*;
-use linetwin_jobs::{JobId, JobSpec, Reply, Request, Runner};
+use linetwin_jobs::{DiagnoseJob, JobId, JobSpec, Reply, Request, Runner};
+
+/// A waveform block the socket task sent straight to the worker as it
+/// arrived (not once per frame): what the app needs to track it, without
+/// its samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoutedBlock {
+    pub id: JobId,
+    pub job: DiagnoseJob,
+    pub samples: usize,
+}
+
+/// Ids of routed jobs start here, apart from the ones the app submits.
+pub const ROUTED_IDS: JobId = 1 << 48;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExecutorKind {
@@ -56,6 +69,17 @@ impl Executor {
         }
         #[cfg(not(target_arch = "wasm32"))]
         Executor::inline()
+    }
+
+    /// Lets the socket task send this line's blocks straight to the worker
+    /// (`None` stops it). Without a worker, blocks go through the app.
+    pub fn route_blocks_of(&self, line: Option<std::sync::Arc<linetwin_core::line::Line>>) {
+        #[cfg(target_arch = "wasm32")]
+        if self.kind == ExecutorKind::Worker {
+            web::route_for(line);
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = line;
     }
 
     pub fn kind(&self) -> &ExecutorKind {
@@ -130,6 +154,7 @@ impl Executor {
                     if let Some(problem) = failure {
                         self.kind = ExecutorKind::Inline;
                         self.worker_problem = Some(problem);
+                        web::route_for(None);
                     }
                     (replies, died)
                 }
@@ -141,7 +166,7 @@ impl Executor {
 }
 
 #[cfg(target_arch = "wasm32")]
-mod web {
+pub(crate) mod web {
     use std::cell::RefCell;
     use std::collections::VecDeque;
 
@@ -230,12 +255,75 @@ mod web {
         let _ = worker.post_message_with_transfer(&message, &Array::of1(&data.buffer()));
     }
 
+    /// Requests held for a worker that has not said it is ready; past this
+    /// (some seconds of the stream) it is taken as failed to start, so
+    /// diagnosis carries on inline instead of waiting for ever.
+    const MAX_BACKLOG: usize = 256;
+
+    // The line the socket task routes blocks for (`None`: it routes
+    // nothing), and the ids it gives them.
+    thread_local! {
+        static ROUTE: RefCell<Option<std::sync::Arc<linetwin_core::line::Line>>> = const { RefCell::new(None) };
+        static NEXT_ROUTED: std::cell::Cell<u64> = const { std::cell::Cell::new(super::ROUTED_IDS) };
+    }
+
+    pub(super) fn route_for(line: Option<std::sync::Arc<linetwin_core::line::Line>>) {
+        ROUTE.with(|r| *r.borrow_mut() = line);
+    }
+
+    /// Sends a binary frame straight to the worker when it is a block the
+    /// worker can diagnose; `None` leaves it to the app (bad frames, other
+    /// sensors, blocks that cannot be judged, no worker).
+    pub(crate) fn route(frame: &[u8]) -> Option<super::RoutedBlock> {
+        let alive = LINK.with(|link| {
+            let link = link.borrow();
+            link.worker.is_some() && link.failure.is_none()
+        });
+        if !alive {
+            return None;
+        }
+        let job = ROUTE.with(|route| {
+            let route = route.borrow();
+            let line = route.as_ref()?;
+            let block = linetwin_core::protocol::WaveformBlock::decode(frame).ok()?;
+            let (asset, sensor) = line.sensor(&block.sensor)?;
+            if sensor.kind != linetwin_core::line::SensorKind::Vibration {
+                return None;
+            }
+            let job = linetwin_jobs::DiagnoseJob::for_block(&block, asset, sensor).ok()?;
+            Some((job, block.samples))
+        })?;
+        let (job, samples) = job;
+        let id = NEXT_ROUTED.with(|next| {
+            let id = next.get();
+            next.set(id + 1);
+            id
+        });
+        send(
+            &Request::Submit {
+                id,
+                spec: linetwin_jobs::JobSpec::Diagnose(job.clone()),
+            },
+            &samples,
+        );
+        Some(super::RoutedBlock {
+            id,
+            job,
+            samples: samples.len(),
+        })
+    }
+
     pub(super) fn send(request: &Request, payload: &[f32]) {
         let header = encode(request);
         LINK.with(|link| {
             let mut link = link.borrow_mut();
             match (&link.worker, link.ready) {
                 (Some(worker), true) => post(worker, &header, payload),
+                _ if link.backlog.len() >= MAX_BACKLOG => {
+                    link.backlog.clear();
+                    link.failure
+                        .get_or_insert_with(|| "the diagnosis worker did not start".to_owned());
+                }
                 _ => link.backlog.push((header, payload.to_vec())),
             }
         });

@@ -39,6 +39,8 @@ pub enum Inbound {
     State(ConnectionState),
     Text(String),
     Binary(Vec<u8>),
+    /// A waveform block already on its way to the diagnosis worker.
+    Routed(crate::executor::RoutedBlock),
 }
 
 /// Receiving end of the socket task's channel.
@@ -87,6 +89,10 @@ pub struct ReadingsReceived {
 #[derive(Message, Debug, Clone)]
 pub struct WaveformReceived(pub WaveformBlock);
 
+/// A waveform block the socket task sent straight to the worker.
+#[derive(Message, Debug, Clone)]
+pub struct WaveformRouted(pub crate::executor::RoutedBlock);
+
 /// A notice from the gateway, for the user.
 #[derive(Message, Debug, Clone)]
 pub struct GatewayNotice(pub String);
@@ -100,6 +106,7 @@ impl Plugin for StreamPlugin {
             .add_message::<HelloReceived>()
             .add_message::<ReadingsReceived>()
             .add_message::<WaveformReceived>()
+            .add_message::<WaveformRouted>()
             .add_message::<GatewayNotice>()
             .add_systems(PreUpdate, drain_inbox);
         #[cfg(target_arch = "wasm32")]
@@ -116,7 +123,7 @@ enum Decoded {
 
 fn decode(frame: Inbound) -> Result<Option<Decoded>, FrameError> {
     Ok(match frame {
-        Inbound::State(_) => None,
+        Inbound::State(_) | Inbound::Routed(_) => None,
         Inbound::Text(text) => Some(Decoded::Text(TextMessage::from_json(&text)?)),
         Inbound::Binary(bytes) => Some(Decoded::Waveform(WaveformBlock::decode(&bytes)?)),
     })
@@ -126,6 +133,7 @@ fn decode(frame: Inbound) -> Result<Option<Decoded>, FrameError> {
 /// rendering; the rest waits in the channel for the next frame.
 const MAX_FRAMES_PER_UPDATE: usize = 256;
 
+#[allow(clippy::too_many_arguments)]
 fn drain_inbox(
     inbox: Option<ResMut<Inbox>>,
     mut connection: ResMut<Connection>,
@@ -133,16 +141,26 @@ fn drain_inbox(
     mut hellos: MessageWriter<HelloReceived>,
     mut readings: MessageWriter<ReadingsReceived>,
     mut waveforms: MessageWriter<WaveformReceived>,
+    mut routed: MessageWriter<WaveformRouted>,
     mut notices: MessageWriter<GatewayNotice>,
 ) {
     let Some(mut inbox) = inbox else { return };
-    for _ in 0..MAX_FRAMES_PER_UPDATE {
+    let mut decoded = 0;
+    // Routed blocks carry no samples and do not count against the cap: the
+    // app must learn of every one before its result comes back.
+    while decoded < MAX_FRAMES_PER_UPDATE {
         let Ok(frame) = inbox.0.try_recv() else { break };
         if let Inbound::State(state) = frame {
             connection.0 = state;
             continue;
         }
         stats.frames_received += 1;
+        if let Inbound::Routed(block) = frame {
+            stats.waveforms += 1;
+            routed.write(WaveformRouted(block));
+            continue;
+        }
+        decoded += 1;
         match decode(frame) {
             Ok(Some(Decoded::Text(TextMessage::Hello {
                 line_id,
@@ -218,7 +236,13 @@ mod web {
                                 let _ = tx.unbounded_send(Inbound::Text(text));
                             }
                             Some(Ok(Message::Bytes(bytes))) => {
-                                let _ = tx.unbounded_send(Inbound::Binary(bytes));
+                                // Straight to the worker when it can take it,
+                                // between frames, not once per frame.
+                                let inbound = match crate::executor::web::route(&bytes) {
+                                    Some(routed) => Inbound::Routed(routed),
+                                    None => Inbound::Binary(bytes),
+                                };
+                                let _ = tx.unbounded_send(inbound);
                             }
                             Some(Err(error)) => break error.to_string(),
                             None => break "connection closed".to_owned(),
