@@ -69,6 +69,12 @@ pub struct DiagnosisStats {
 }
 
 impl DiagnosisStats {
+    /// A block was skipped for a newer one of its sensor.
+    fn note_skipped(&mut self, t: f64) {
+        self.superseded += 1;
+        self.last_superseded_t = Some(self.last_superseded_t.map_or(t, |s| s.max(t)));
+    }
+
     /// Blocks are being skipped now: one was in the last `window_s` data seconds.
     pub fn skipping(&self, now: Option<f64>, window_s: f64) -> bool {
         matches!((self.last_superseded_t, now), (Some(skipped), Some(now)) if now - skipped <= window_s)
@@ -199,9 +205,7 @@ fn queue_waveforms(
         };
         if let Some(replaced) = pending.push(ticket, block.clone()) {
             twin.0.block_dropped(replaced);
-            stats.superseded += 1;
-            let t = ticket.t_start;
-            stats.last_superseded_t = Some(stats.last_superseded_t.map_or(t, |s| s.max(t)));
+            stats.note_skipped(ticket.t_start);
         }
     }
 }
@@ -346,9 +350,7 @@ fn collect(
             Reply::Cancelled { .. } => {
                 // Replaced in the worker's queue by a newer block of the sensor.
                 twin.0.block_dropped(ticket);
-                stats.superseded += 1;
-                let t = ticket.t_start;
-                stats.last_superseded_t = Some(stats.last_superseded_t.map_or(t, |s| s.max(t)));
+                stats.note_skipped(ticket.t_start);
             }
             Reply::Ready => twin.0.block_dropped(ticket),
         }

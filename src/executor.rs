@@ -170,9 +170,9 @@ pub(crate) mod web {
     use std::cell::RefCell;
     use std::collections::VecDeque;
 
-    use js_sys::{Array, Float32Array, Object, Reflect};
     use linetwin_jobs::message::{decode, encode};
     use linetwin_jobs::{Reply, Request};
+    use linetwin_worker::envelope;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
     use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
@@ -200,16 +200,7 @@ pub(crate) mod web {
         let worker = Worker::new_with_options(WORKER_URL, &options)
             .map_err(|e| format!("cannot start the diagnosis worker: {e:?}"))?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
-            let data = event.data();
-            let header = Reflect::get(&data, &"header".into())
-                .ok()
-                .and_then(|h| h.as_string())
-                .unwrap_or_default();
-            let payload = Reflect::get(&data, &"payload".into())
-                .ok()
-                .and_then(|p| p.dyn_into::<Float32Array>().ok())
-                .map(|p| p.to_vec())
-                .unwrap_or_default();
+            let (header, payload) = envelope::unpack(&event.data());
             LINK.with(|link| {
                 let mut link = link.borrow_mut();
                 match decode::<Reply>(&header) {
@@ -247,12 +238,8 @@ pub(crate) mod web {
     }
 
     fn post(worker: &Worker, header: &str, payload: &[f32]) {
-        let message = Object::new();
-        let data = Float32Array::new_with_length(payload.len() as u32);
-        data.copy_from(payload);
-        let _ = Reflect::set(&message, &"header".into(), &header.into());
-        let _ = Reflect::set(&message, &"payload".into(), &data);
-        let _ = worker.post_message_with_transfer(&message, &Array::of1(&data.buffer()));
+        let (message, transfer) = envelope::pack(header, payload);
+        let _ = worker.post_message_with_transfer(&message, &transfer);
     }
 
     /// Requests held for a worker that has not said it is ready; past this

@@ -6,12 +6,44 @@
 //! while a long job runs. Trunk builds it as a second, unhashed target
 //! (`linetwin-worker_loader.js`), see `web/index.html`.
 
+/// The message envelope both sides of the worker use.
 #[cfg(target_arch = "wasm32")]
+pub mod envelope {
+    use js_sys::{Array, Float32Array, Object, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+
+    /// `{ header, payload }` and the list of buffers to transfer with it.
+    /// The payload is copied into a buffer of its own: a view of wasm
+    /// memory must never be transferred.
+    pub fn pack(header: &str, payload: &[f32]) -> (JsValue, JsValue) {
+        let message = Object::new();
+        let data = Float32Array::new_with_length(payload.len() as u32);
+        data.copy_from(payload);
+        let _ = Reflect::set(&message, &"header".into(), &header.into());
+        let _ = Reflect::set(&message, &"payload".into(), &data);
+        (message.into(), Array::of1(&data.buffer()).into())
+    }
+
+    /// The header and payload of a message; missing parts are empty.
+    pub fn unpack(data: &JsValue) -> (String, Vec<f32>) {
+        let header = Reflect::get(data, &"header".into())
+            .ok()
+            .and_then(|h| h.as_string())
+            .unwrap_or_default();
+        let payload = Reflect::get(data, &"payload".into())
+            .ok()
+            .and_then(|p| p.dyn_into::<Float32Array>().ok())
+            .map(|p| p.to_vec())
+            .unwrap_or_default();
+        (header, payload)
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", feature = "entry"))]
 mod web {
     use std::cell::RefCell;
     use std::rc::Rc;
 
-    use js_sys::{Array, Float32Array, Object, Reflect};
     use linetwin_jobs::message::{decode, encode};
     use linetwin_jobs::{Reply, Request, Runner};
     use wasm_bindgen::JsCast;
@@ -25,12 +57,8 @@ mod web {
     }
 
     fn post(scope: &DedicatedWorkerGlobalScope, reply: &Reply, payload: &[f32]) {
-        let message = Object::new();
-        let data = Float32Array::new_with_length(payload.len() as u32);
-        data.copy_from(payload);
-        let _ = Reflect::set(&message, &"header".into(), &encode(reply).into());
-        let _ = Reflect::set(&message, &"payload".into(), &data);
-        let _ = scope.post_message_with_transfer(&message, &Array::of1(&data.buffer()));
+        let (message, transfer) = super::envelope::pack(&encode(reply), payload);
+        let _ = scope.post_message_with_transfer(&message, &transfer);
     }
 
     fn schedule(worker: &Rc<RefCell<Worker>>) {
@@ -66,16 +94,7 @@ mod web {
     }
 
     fn on_message(worker: &Rc<RefCell<Worker>>, event: MessageEvent) {
-        let data = event.data();
-        let header = Reflect::get(&data, &"header".into())
-            .ok()
-            .and_then(|h| h.as_string())
-            .unwrap_or_default();
-        let payload = Reflect::get(&data, &"payload".into())
-            .ok()
-            .and_then(|p| p.dyn_into::<Float32Array>().ok())
-            .map(|p| p.to_vec())
-            .unwrap_or_default();
+        let (header, payload) = super::envelope::unpack(&event.data());
         let replies = match decode::<Request>(&header) {
             Ok(request) => worker.borrow_mut().runner.handle(request, payload),
             Err(error) => vec![Reply::Failed {
