@@ -16,7 +16,6 @@ use linetwin_twin::{BlockFinding, BlockTicket};
 use crate::executor::Executor;
 use crate::line_source::LineDescription;
 use crate::options::ViewerOptions;
-use crate::stream::{WaveformReceived, WaveformRouted};
 use crate::twin_state::{TwinChanged, TwinSet, TwinState};
 
 /// Blocks waiting for diagnosis, newest per sensor, each with the twin's
@@ -70,7 +69,7 @@ pub struct DiagnosisStats {
 
 impl DiagnosisStats {
     /// A block was skipped for a newer one of its sensor.
-    fn note_skipped(&mut self, t: f64) {
+    pub(crate) fn note_skipped(&mut self, t: f64) {
         self.superseded += 1;
         self.last_superseded_t = Some(self.last_superseded_t.map_or(t, |s| s.max(t)));
     }
@@ -94,16 +93,16 @@ pub struct Inspected {
 #[derive(Resource, Debug, Default)]
 pub struct Inspection(pub HashMap<String, Inspected>);
 
-struct Outstanding {
-    job: DiagnoseJob,
-    ticket: BlockTicket,
-    samples: usize,
+pub(crate) struct Outstanding {
+    pub job: DiagnoseJob,
+    pub ticket: BlockTicket,
+    pub samples: usize,
 }
 
 #[derive(Resource, Default)]
-struct InFlight {
+pub(crate) struct InFlight {
     next_id: JobId,
-    jobs: HashMap<JobId, Outstanding>,
+    pub jobs: HashMap<JobId, Outstanding>,
     /// Replies that came before the app learnt of their routed block.
     early: HashMap<JobId, (Reply, Vec<f32>)>,
 }
@@ -129,7 +128,7 @@ impl Plugin for DiagnosisPlugin {
             )
             .add_systems(
                 Update,
-                (queue_waveforms, track_routed, dispatch, collect)
+                (dispatch, collect)
                     .chain()
                     .run_if(resource_exists::<TwinState>)
                     .after(TwinSet)
@@ -161,52 +160,6 @@ fn route_blocks(
     if let Some(executor) = executor {
         let on = options.is_none_or(|o| o.diagnosis);
         executor.route_blocks_of(on.then(|| Arc::clone(&line.0)));
-    }
-}
-
-/// Routed blocks: the twin tickets them; their results come back like any.
-fn track_routed(
-    mut routed: MessageReader<WaveformRouted>,
-    mut in_flight: ResMut<InFlight>,
-    mut executor: ResMut<Executor>,
-    mut twin: ResMut<TwinState>,
-) {
-    for WaveformRouted(block) in routed.read() {
-        match twin.0.block_received(&block.job.sensor, block.job.t_start) {
-            Some(ticket) => {
-                in_flight.jobs.insert(
-                    block.id,
-                    Outstanding {
-                        job: block.job.clone(),
-                        ticket,
-                        samples: block.samples,
-                    },
-                );
-            }
-            None => executor.cancel(block.id),
-        }
-    }
-}
-
-fn queue_waveforms(
-    mut incoming: MessageReader<WaveformReceived>,
-    mut pending: ResMut<PendingBlocks>,
-    mut stats: ResMut<DiagnosisStats>,
-    mut twin: ResMut<TwinState>,
-    options: Option<Res<ViewerOptions>>,
-) {
-    if options.is_some_and(|o| !o.diagnosis) {
-        incoming.clear();
-        return;
-    }
-    for WaveformReceived(block) in incoming.read() {
-        let Some(ticket) = twin.0.block_received(&block.sensor, block.t_start) else {
-            continue;
-        };
-        if let Some(replaced) = pending.push(ticket, block.clone()) {
-            twin.0.block_dropped(replaced);
-            stats.note_skipped(ticket.t_start);
-        }
     }
 }
 

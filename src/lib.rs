@@ -15,6 +15,7 @@ pub mod colours;
 pub mod data_clock;
 pub mod diagnosis;
 pub mod executor;
+pub mod feed;
 pub mod line_source;
 pub mod options;
 pub mod scene;

@@ -73,25 +73,19 @@ pub struct StreamStats {
     pub last_rejection: Option<String>,
 }
 
-/// The gateway's hello: which clock its times are on, and how fast it runs.
-#[derive(Message, Debug, Clone, Copy, PartialEq)]
-pub struct HelloReceived {
-    pub clock: Clock,
-    pub time_scale: f64,
+/// What the stream brought, in the order it came: the twin must hear a
+/// hello before the data that follows it and after the data before it.
+#[derive(Message, Debug, Clone)]
+pub enum StreamEvent {
+    /// The gateway's hello: which clock its times are on, and how fast it runs.
+    Hello { clock: Clock, time_scale: f64 },
+    /// Scalar readings taken at `t`.
+    Readings { t: f64, values: Vec<Reading> },
+    /// A waveform block for the app to diagnose.
+    Waveform(WaveformBlock),
+    /// A waveform block the socket task already sent to the worker.
+    Routed(crate::executor::RoutedBlock),
 }
-
-#[derive(Message, Debug, Clone)]
-pub struct ReadingsReceived {
-    pub t: f64,
-    pub values: Vec<Reading>,
-}
-
-#[derive(Message, Debug, Clone)]
-pub struct WaveformReceived(pub WaveformBlock);
-
-/// A waveform block the socket task sent straight to the worker.
-#[derive(Message, Debug, Clone)]
-pub struct WaveformRouted(pub crate::executor::RoutedBlock);
 
 /// A notice from the gateway, for the user.
 #[derive(Message, Debug, Clone)]
@@ -103,10 +97,7 @@ impl Plugin for StreamPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Connection>()
             .init_resource::<StreamStats>()
-            .add_message::<HelloReceived>()
-            .add_message::<ReadingsReceived>()
-            .add_message::<WaveformReceived>()
-            .add_message::<WaveformRouted>()
+            .add_message::<StreamEvent>()
             .add_message::<GatewayNotice>()
             .add_systems(PreUpdate, drain_inbox);
         #[cfg(target_arch = "wasm32")]
@@ -133,15 +124,11 @@ fn decode(frame: Inbound) -> Result<Option<Decoded>, FrameError> {
 /// rendering; the rest waits in the channel for the next frame.
 const MAX_FRAMES_PER_UPDATE: usize = 256;
 
-#[allow(clippy::too_many_arguments)]
 fn drain_inbox(
     inbox: Option<ResMut<Inbox>>,
     mut connection: ResMut<Connection>,
     mut stats: ResMut<StreamStats>,
-    mut hellos: MessageWriter<HelloReceived>,
-    mut readings: MessageWriter<ReadingsReceived>,
-    mut waveforms: MessageWriter<WaveformReceived>,
-    mut routed: MessageWriter<WaveformRouted>,
+    mut events: MessageWriter<StreamEvent>,
     mut notices: MessageWriter<GatewayNotice>,
 ) {
     let Some(mut inbox) = inbox else { return };
@@ -157,7 +144,7 @@ fn drain_inbox(
         stats.frames_received += 1;
         if let Inbound::Routed(block) = frame {
             stats.waveforms += 1;
-            routed.write(WaveformRouted(block));
+            events.write(StreamEvent::Routed(block));
             continue;
         }
         decoded += 1;
@@ -168,7 +155,7 @@ fn drain_inbox(
                 clock,
                 ..
             }))) => {
-                hellos.write(HelloReceived { clock, time_scale });
+                events.write(StreamEvent::Hello { clock, time_scale });
                 connection.0 = ConnectionState::Connected {
                     line_id,
                     time_scale,
@@ -176,14 +163,14 @@ fn drain_inbox(
             }
             Ok(Some(Decoded::Text(TextMessage::Readings { t, values }))) => {
                 stats.readings += values.len() as u64;
-                readings.write(ReadingsReceived { t, values });
+                events.write(StreamEvent::Readings { t, values });
             }
             Ok(Some(Decoded::Text(TextMessage::Notice { message, .. }))) => {
                 notices.write(GatewayNotice(message));
             }
             Ok(Some(Decoded::Waveform(block))) => {
                 stats.waveforms += 1;
-                waveforms.write(WaveformReceived(block));
+                events.write(StreamEvent::Waveform(block));
             }
             Ok(None) => {}
             Err(error) => {

@@ -1,11 +1,11 @@
-//! Glue between the stream and `linetwin-twin`: messages in, twin calls,
-//! twin events out as messages. No decision is made here.
+//! The twin in the app: `TwinState`, its events as `TwinChanged` messages,
+//! acknowledgements. The stream is fed to it in order by `feed`. No
+//! decision is made here.
 
 use bevy::prelude::*;
 use linetwin_twin::{AlarmId, Twin, TwinConfig, TwinEvent};
 
 use crate::line_source::LineDescription;
-use crate::stream::{HelloReceived, ReadingsReceived};
 
 /// The twin of the line on screen.
 #[derive(Resource)]
@@ -33,7 +33,7 @@ impl Plugin for TwinPlugin {
                 Update,
                 (
                     create_twin.run_if(resource_added::<LineDescription>),
-                    (feed_hello, feed_readings, acknowledge).run_if(resource_exists::<TwinState>),
+                    (crate::feed::feed_stream, acknowledge).run_if(resource_exists::<TwinState>),
                 )
                     .chain()
                     .in_set(TwinSet),
@@ -43,27 +43,6 @@ impl Plugin for TwinPlugin {
 
 fn create_twin(line: Res<LineDescription>, mut commands: Commands) {
     commands.insert_resource(TwinState(Twin::new(&line.0, TwinConfig::default())));
-}
-
-fn feed_hello(mut hellos: MessageReader<HelloReceived>, mut twin: ResMut<TwinState>) {
-    for hello in hellos.read() {
-        twin.0.hello(hello.clock, hello.time_scale);
-    }
-}
-
-fn feed_readings(
-    mut incoming: MessageReader<ReadingsReceived>,
-    mut twin: ResMut<TwinState>,
-    mut changes: MessageWriter<TwinChanged>,
-) {
-    for message in incoming.read() {
-        changes.write_batch(
-            twin.0
-                .readings(message.t, &message.values)
-                .into_iter()
-                .map(TwinChanged),
-        );
-    }
 }
 
 fn acknowledge(

@@ -318,3 +318,32 @@ fn a_rise_above_the_learned_baseline_is_an_advisory_alarm() {
         twin.alarms()
     );
 }
+
+#[test]
+fn a_restarted_gateway_continues_the_twin_even_with_old_data_in_the_same_frame() {
+    let mut h = Harness::new();
+    let sim = Simulator::new(&h.line, 3);
+    for i in 0..5 {
+        h.send_waveform("M1-DE-V", &sim, 200.0 + 2.0 * f64::from(i));
+        h.app.update();
+    }
+    // In one frame: the old gateway's last reading, the new gateway's hello,
+    // and its first block, its clock started again from zero.
+    let reading = TextMessage::Readings {
+        t: 210.0,
+        values: vec![linetwin_core::protocol::Reading {
+            sensor: "M1-T".into(),
+            value: 50.0,
+        }],
+    };
+    h.frames
+        .unbounded_send(Inbound::Text(reading.to_json()))
+        .expect("channel open");
+    h.frames.send_hello();
+    h.send_waveform("M1-DE-V", &sim, 0.0);
+    h.app.update();
+    let twin = &h.app.world().resource::<TwinState>().0;
+    assert_eq!(twin.clock().epochs, 1, "the restart was seen");
+    assert_eq!(twin.counters().late, 0, "the new gateway's block was not late");
+    assert!(matches!(h.status_of("M1"), AssetStatus::Level(_)));
+}
