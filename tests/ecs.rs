@@ -344,6 +344,10 @@ fn a_restarted_gateway_continues_the_twin_even_with_old_data_in_the_same_frame()
     h.app.update();
     let twin = &h.app.world().resource::<TwinState>().0;
     assert_eq!(twin.clock().epochs, 1, "the restart was seen");
-    assert_eq!(twin.counters().late, 0, "the new gateway's block was not late");
+    assert_eq!(
+        twin.counters().late,
+        0,
+        "the new gateway's block was not late"
+    );
     assert!(matches!(h.status_of("M1"), AssetStatus::Level(_)));
 }
