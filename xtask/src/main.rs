@@ -129,7 +129,11 @@ pub(crate) fn build_viewer(root: &Path, profile: Profile) -> Result<()> {
                 .arg(&dist),
         )?;
     }
-    let report = compress::precompress(&dist)?;
+    let effort = match profile {
+        Profile::Web => compress::Effort::Fast,
+        Profile::Dist => compress::Effort::Best,
+    };
+    let report = compress::precompress(&dist, effort)?;
     eprintln!(
         "xtask: viewer built in {:.0} s: wasm {:.1} MB raw, {:.1} MB gzip, {:.1} MB brotli",
         started.elapsed().as_secs_f64(),
