@@ -82,10 +82,6 @@ impl Executor {
         let _ = line;
     }
 
-    pub fn kind(&self) -> &ExecutorKind {
-        &self.kind
-    }
-
     pub fn label(&self) -> &'static str {
         match self.kind {
             ExecutorKind::Inline => "inline",

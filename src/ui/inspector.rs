@@ -107,6 +107,13 @@ pub fn sensor_inspector(
     for reason in &diagnosis.reasons {
         ui.small(format!("• {reason}"));
     }
+    if state.baseline.value_mm_s.is_none() {
+        ui.small(format!(
+            "• baseline: learning from its first {} blocks ({} to go)",
+            linetwin_twin::baseline::BASELINE_BLOCKS,
+            state.baseline.blocks_to_go()
+        ));
+    }
     if let (Some(baseline), Some(limit)) = (state.baseline.value_mm_s, state.baseline_limit_mm_s) {
         ui.small(format!(
             "• baseline {baseline:.2} mm/s (median of its first {} blocks); ISO 20816-3 baseline-change limit {limit:.2} mm/s",

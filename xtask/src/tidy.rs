@@ -49,7 +49,6 @@ const CLOCK_ALLOWED: &[(&str, &str)] = &[
         "estimates data time during silence, for staleness only",
     ),
     ("src/scene.rs", "animation: the pulse of zone D"),
-    ("src/camera.rs", "animation: camera motion"),
     ("src/web_api.rs", "measures the time to the first frame"),
     ("crates/worker/src/lib.rs", "measures compute time per job"),
 ];

@@ -19,12 +19,6 @@ pub enum JobSpec {
 }
 
 impl JobSpec {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            JobSpec::Diagnose(_) => "diagnose",
-        }
-    }
-
     /// Jobs with the same key replace each other while they wait: only the
     /// newest block of a sensor is worth diagnosing.
     pub fn latest_wins_key(&self) -> Option<&str> {

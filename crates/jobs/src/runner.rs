@@ -129,10 +129,6 @@ impl Runner {
         self.running.is_none() && self.queue.is_empty()
     }
 
-    pub fn waiting(&self) -> usize {
-        self.queue.len()
-    }
-
     /// Runs one slice of the current (or next) job.
     pub fn step(&mut self) -> Option<(Reply, Vec<f32>)> {
         let (id, mut task) = match self.running.take() {

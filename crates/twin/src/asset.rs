@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use linetwin_core::diagnosis::{Diagnosis, HealthState};
+use linetwin_core::diagnosis::Diagnosis;
 use linetwin_core::iso::{self, Zone, ZoneBoundaries};
 use linetwin_core::line::{Asset, SensorKind};
 use serde::Serialize;
@@ -56,10 +56,6 @@ impl SensorView {
 
     pub fn fresh_at(&self, t: f64, stale_after_s: f64) -> bool {
         self.last_t.is_some_and(|last| t - last <= stale_after_s)
-    }
-
-    pub fn health(&self) -> Option<HealthState> {
-        self.diagnosis.as_ref().map(|d| d.health)
     }
 }
 

@@ -582,6 +582,25 @@ mod tests {
     }
 
     #[test]
+    fn marks_read_back_as_the_level_and_verdict_they_record() {
+        for verdict in VERDICTS {
+            for zone in [
+                None,
+                Some(Zone::A),
+                Some(Zone::B),
+                Some(Zone::C),
+                Some(Zone::D),
+            ] {
+                let mark = Mark {
+                    level: level_code(zone),
+                    verdict: verdict_code(verdict),
+                };
+                assert_eq!((mark.level(), mark.verdict()), (zone, verdict));
+            }
+        }
+    }
+
+    #[test]
     fn the_order_of_arrival_does_not_change_what_is_stored() {
         let mut ordered = HistoryStore::for_line(&demo(), small());
         let mut shuffled = HistoryStore::for_line(&demo(), small());
