@@ -62,11 +62,6 @@ impl DataClock {
         }
     }
 
-    /// A stream time on the twin's axis, without opening an epoch.
-    pub fn to_twin_time(&self, t: f64) -> f64 {
-        t + self.offset_s
-    }
-
     pub fn scale(&self) -> f64 {
         if self.time_scale > 0.0 {
             self.time_scale

@@ -171,7 +171,7 @@ impl Twin {
     }
 
     /// The time statuses are judged at: the latest data time, or later
-    /// while the stream is silent (see [`Twin::advance_to`]).
+    /// while the stream is silent (see [`Twin::silent_for`]).
     pub fn now(&self) -> Option<f64> {
         match (self.clock.now, self.silence_estimate) {
             (Some(data), Some(estimate)) => Some(data.max(estimate)),
@@ -319,16 +319,20 @@ impl Twin {
         self.publish()
     }
 
-    /// Tells the twin where the stream's clock would be by now when nothing
-    /// has arrived for a while (see [`crate::clock::estimate_during_silence`]):
-    /// sensors can turn stale. It moves only the time statuses are judged
-    /// at; data that arrives later is still put in order and judged at its
-    /// own time, so alarms do not depend on it.
-    pub fn advance_to(&mut self, t_stream: f64) -> Vec<TwinEvent> {
-        if !t_stream.is_finite() || self.clock.now.is_none() {
+    /// Tells the twin that nothing has arrived for `wall_s` wall seconds
+    /// since its latest data: data time would have moved on at the hello's
+    /// time scale ([`crate::clock::estimate_during_silence`]), so sensors can
+    /// turn stale. It moves only the time statuses are judged at; data that
+    /// arrives later is still put in order and judged at its own time, so
+    /// alarms do not depend on it.
+    pub fn silent_for(&mut self, wall_s: f64) -> Vec<TwinEvent> {
+        let Some(data_now) = self.clock.now else {
+            return Vec::new();
+        };
+        if !wall_s.is_finite() {
             return Vec::new();
         }
-        let t = self.clock.to_twin_time(t_stream);
+        let t = crate::clock::estimate_during_silence(data_now, wall_s, self.clock.scale());
         if self.silence_estimate == Some(t) {
             return Vec::new();
         }

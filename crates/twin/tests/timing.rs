@@ -10,7 +10,6 @@ use linetwin_core::line::Line;
 use linetwin_core::protocol::Clock;
 use linetwin_core::sim::Simulator;
 use linetwin_jobs::DiagnoseJob;
-use linetwin_twin::clock::estimate_during_silence;
 use linetwin_twin::{
     AssetStatus, BlockFinding, Observation, Severity, Twin, TwinConfig, TwinEvent,
 };
@@ -89,16 +88,17 @@ fn new_twin() -> Twin {
 }
 
 /// Feeds the stream as a viewer would at `time_scale`: between arrivals it
-/// calls `advance_to` with the silence estimate every `frame_s` wall seconds.
+/// tells the twin how long it has been silent, every `frame_s` wall seconds.
 fn feed_live(observations: &[Observation], time_scale: f64, frame_s: f64) -> Twin {
     let mut twin = new_twin();
+    twin.hello(Clock::Simulated, time_scale);
     let mut previous_t: Option<f64> = None;
     for o in observations {
         if let Some(last) = previous_t {
             let wall_gap = (o.t() - last).max(0.0) / time_scale;
             let mut wall = frame_s;
             while wall < wall_gap {
-                twin.advance_to(estimate_during_silence(last, wall, time_scale));
+                twin.silent_for(wall);
                 wall += frame_s;
             }
         }
@@ -150,10 +150,9 @@ fn the_same_alarms_at_1x_at_50x_with_a_gap_and_shuffled_within_the_window() {
     for o in before {
         twin.ingest(o.clone());
     }
-    let last = before.last().map(Observation::t).unwrap();
     let mut went_stale = false;
     for wall in 1..=60 {
-        for event in twin.advance_to(estimate_during_silence(last, f64::from(wall), 1.0)) {
+        for event in twin.silent_for(f64::from(wall)) {
             went_stale |= matches!(event, TwinEvent::SensorStale { .. });
         }
     }
