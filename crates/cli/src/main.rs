@@ -4,10 +4,12 @@
 //! linetwin diagnose FILE --fs HZ --rpm RPM [--bearing N,d,D,angle] [--bearing-unit mm|in]
 //!                        [--unit g] [--iso 2,rigid] [--format f32|csv] [--column N] [--json]
 //! linetwin diagnose --manifest FILE
+//! linetwin rul --manifest FILE [--json]
 //! ```
 
 mod input;
 mod report;
+mod rul;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +36,20 @@ struct Cli {
 enum Command {
     /// Diagnose an acceleration recording (float32 little-endian or CSV).
     Diagnose(DiagnoseArgs),
+    /// Remaining useful life from indicator histories (runs to failure as prior).
+    Rul(RulArgs),
+}
+
+#[derive(Debug, Args)]
+struct RulArgs {
+    /// `{"records":[{"id","role":"history"|"predict","group","rpm","load_n",
+    /// "indicator_kind","indicator":"file.f32","t_h":"file.f32"}]}`, files
+    /// relative to it.
+    #[arg(long)]
+    manifest: PathBuf,
+    /// One JSON line per predicted record.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +105,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Diagnose(args) => diagnose(&args),
+        Command::Rul(args) => rul::run(&args.manifest, args.json).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -319,3 +319,105 @@ fn unusable_signal_is_reported_not_crashed() {
     assert_eq!(value["verdict"], "none");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+fn write_f32(path: &Path, values: &[f32]) {
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// `linetwin rul` on the real IMS trends: tests 1 and 3 as history, test 2
+/// bearing 1 cut at 75 % of its life (41 h before it failed) to predict.
+fn rul_manifest(dir: &Path, predict: serde_json::Value) -> PathBuf {
+    let data = data_dir();
+    let history = |id: &str, test: u32, channel: &str| {
+        serde_json::json!({
+            "id": id, "role": "history", "group": "ims-6000lb-2000rpm", "rpm": 2000.0,
+            "load_n": 26690.0, "indicator_kind": "mean_abs_g",
+            "indicator": data.join(format!("ims{test}_trend_meanabs_{channel}.f32")),
+            "t_h": data.join(format!("ims{test}_trend_meanabs_elapsed_h.f32")),
+        })
+    };
+    let manifest = serde_json::json!({ "records": [
+        history("ims1-b3", 1, "bearing3c1"),
+        history("ims3-b3", 3, "bearing3"),
+        predict,
+    ]});
+    let path = dir.join("rul.json");
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn rul_predicts_a_real_run_cut_at_three_quarters_of_its_life() {
+    let dir = scratch("rul");
+    let data = data_dir();
+    let t = samples(&data.join("ims2_trend_meanabs_elapsed_h.f32"));
+    let x = samples(&data.join("ims2_trend_meanabs_bearing1.f32"));
+    assert!(
+        !t.is_empty(),
+        "the IMS trends are missing (set LINETWIN_DATA)"
+    );
+    let life = *t.last().unwrap();
+    let cut = t.partition_point(|h| *h <= 0.75 * life);
+    write_f32(&dir.join("t.f32"), &t[..cut]);
+    write_f32(&dir.join("x.f32"), &x[..cut]);
+    let predict = serde_json::json!({
+        "id": "ims2-b1", "role": "predict", "group": "ims-6000lb-2000rpm", "rpm": 2000.0,
+        "load_n": 26690.0, "indicator_kind": "mean_abs_g", "indicator": "x.f32", "t_h": "t.f32",
+    });
+    let manifest = rul_manifest(&dir, predict);
+    let out = linetwin(&["rul", "--manifest", manifest.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one line per predict record: {stdout}");
+    let answer: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(answer["id"], "ims2-b1");
+    assert_eq!(answer["state"], "degrading");
+    let at = answer["at_h"].as_f64().unwrap();
+    let truth = f64::from(life) - at;
+    let (low, high) = (
+        answer["rul_h_low"].as_f64().unwrap(),
+        answer["rul_h_high"].as_f64().unwrap(),
+    );
+    let median = answer["rul_h"].as_f64().unwrap();
+    assert!(low <= median && median <= high, "{answer}");
+    assert!(
+        low <= truth && truth <= high,
+        "truth {truth} outside {answer}"
+    );
+}
+
+#[test]
+fn rul_errors_name_the_record_and_the_field() {
+    let dir = scratch("rul-errors");
+    let missing = serde_json::json!({
+        "id": "pump-7", "role": "predict", "group": "g", "rpm": 1500.0, "load_n": 1000.0,
+        "indicator_kind": "mean_abs_g", "indicator": "nowhere.f32", "t_h": "nowhere.f32",
+    });
+    let manifest = rul_manifest(&dir, missing);
+    fails_with(
+        &["rul", "--manifest", manifest.to_str().unwrap()],
+        &["pump-7", "indicator", "nowhere.f32"],
+    );
+    let bad_role = serde_json::json!({
+        "id": "pump-8", "role": "guess", "group": "g", "rpm": 1500.0, "load_n": 1000.0,
+        "indicator_kind": "mean_abs_g", "indicator": "x.f32", "t_h": "t.f32",
+    });
+    let manifest = rul_manifest(&dir, bad_role);
+    fails_with(
+        &["rul", "--manifest", manifest.to_str().unwrap()],
+        &["records[2].role", "history"],
+    );
+    write_f32(&dir.join("short.f32"), &[1.0, 2.0]);
+    write_f32(&dir.join("long.f32"), &[0.1, 0.1, 0.1]);
+    let mismatch = serde_json::json!({
+        "id": "pump-9", "role": "predict", "group": "g", "rpm": 1500.0, "load_n": 1000.0,
+        "indicator_kind": "rms_g", "indicator": "long.f32", "t_h": "short.f32",
+    });
+    let manifest = rul_manifest(&dir, mismatch);
+    fails_with(
+        &["rul", "--manifest", manifest.to_str().unwrap()],
+        &["pump-9", "3 values", "2"],
+    );
+}

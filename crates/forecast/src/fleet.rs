@@ -45,7 +45,11 @@ impl FleetRun {
             life_h,
             onset_h,
             failure_log_ratio: analysis.current_log_ratio,
-            growth_per_h: analysis.fit.as_ref().map(|f| f.mean[1]).filter(|b| *b > 0.0),
+            growth_per_h: analysis
+                .fit
+                .as_ref()
+                .map(|f| f.mean[1])
+                .filter(|b| *b > 0.0),
         }
     }
 

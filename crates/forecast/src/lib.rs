@@ -28,7 +28,7 @@ pub mod usage;
 pub mod weibull;
 
 pub use fleet::{FleetPrior, FleetRun};
-// pub use montecarlo::{MonteCarlo, PlanResult, SimulationConfig};
-// pub use plan::{Action, ActionKind, AssetModel, LifeNow, LineModel, Plan};
+pub use montecarlo::{MonteCarlo, PlanResult, SimulationConfig};
+pub use plan::{Action, ActionKind, AssetModel, LifeNow, LineModel, Plan};
 pub use rul::{DegradationState, Rul, RulConfig, Threshold, estimate_rul};
 pub use weibull::Weibull;

@@ -23,10 +23,16 @@ use crate::stats::{median, quantile_sorted, robust_sd};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RulError {
-    #[error("{times} times but {values} indicator values: the files must have one value per snapshot each")]
+    #[error(
+        "{times} times but {values} indicator values: the files must have one value per snapshot each"
+    )]
     LengthMismatch { times: usize, values: usize },
     #[error("time goes backwards at snapshot {index} ({before} h then {after} h)")]
-    TimeNotIncreasing { index: usize, before: f64, after: f64 },
+    TimeNotIncreasing {
+        index: usize,
+        before: f64,
+        after: f64,
+    },
     #[error("only {usable} usable snapshots (finite, positive); at least {needed} are needed")]
     TooFew { usable: usize, needed: usize },
     #[error("no fleet history to set the prior, and no absolute failure level")]
@@ -207,8 +213,13 @@ pub fn analyse(t_h: &[f64], values: &[f64], baseline: Option<f64>) -> Result<Ana
     let baseline = match baseline.filter(|b| b.is_finite() && *b > 0.0) {
         Some(known) => known,
         None if window.len() >= 5 => median(&window).unwrap_or(typical),
-        None => median(&points[..points.len() * 3 / 5].iter().map(|p| p.1).collect::<Vec<_>>())
-            .unwrap_or(typical),
+        None => median(
+            &points[..points.len() * 3 / 5]
+                .iter()
+                .map(|p| p.1)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or(typical),
     };
     let log_ratio: Vec<f64> = points.iter().map(|(_, v)| (v / baseline).ln()).collect();
     let smoothed = rolling_median(&log_ratio, SMOOTHING);
@@ -244,8 +255,14 @@ pub fn analyse(t_h: &[f64], values: &[f64], baseline: Option<f64>) -> Result<Ana
     )
     .unwrap_or(0.05)
     .max(0.01);
-    let fit = (degradation.len() >= SUSTAINED)
-        .then(|| fit_line(&degradation, [limit_log_ratio, 0.0], [0.3, f64::INFINITY], raw_noise));
+    let fit = (degradation.len() >= SUSTAINED).then(|| {
+        fit_line(
+            &degradation,
+            [limit_log_ratio, 0.0],
+            [0.3, f64::INFINITY],
+            raw_noise,
+        )
+    });
     Ok(Analysis {
         start_h,
         now_h,
@@ -272,7 +289,12 @@ fn rolling_median(values: &[f64], width: usize) -> Vec<f64> {
 /// Bayesian linear regression of `y = a + b τ` with independent normal
 /// priors (an infinite sd is a flat prior) and known noise (at least the
 /// residual scatter of the fit itself).
-pub fn fit_line(points: &[(f64, f64)], prior_mean: [f64; 2], prior_sd: [f64; 2], noise_sd: f64) -> Fit {
+pub fn fit_line(
+    points: &[(f64, f64)],
+    prior_mean: [f64; 2],
+    prior_sd: [f64; 2],
+    noise_sd: f64,
+) -> Fit {
     let precision = |sd: f64| if sd.is_finite() { 1.0 / (sd * sd) } else { 0.0 };
     let fit_with = |noise: f64| {
         let w = 1.0 / (noise * noise);
@@ -335,7 +357,9 @@ pub fn estimate_rul(
     if failure_level.is_none() && prior.is_none() {
         return Err(RulError::NoPrior);
     }
-    let cap = prior.map_or(0.0, |p| 5.0 * p.onset.scale_h).max(10.0 * elapsed.max(1.0));
+    let cap = prior
+        .map_or(0.0, |p| 5.0 * p.onset.scale_h)
+        .max(10.0 * elapsed.max(1.0));
     let mut samples: Vec<f64> = Vec::with_capacity(config.samples);
     let (state, basis) = match (analysis.detected_at_h, &analysis.fit) {
         (Some(detected), Some(fit)) => {
@@ -477,15 +501,15 @@ fn describe(
     let fleet = prior.map_or(String::new(), |p| format!("fleet of {} runs", p.runs));
     let failure = match (failure_level, prior) {
         (Some(level), _) => format!("failure level {:.2}x", level.exp()),
-        (None, Some(p)) => format!("failure level about {:.2}x ({fleet})", p.failure_ln_mean.exp()),
+        (None, Some(p)) => format!(
+            "failure level about {:.2}x ({fleet})",
+            p.failure_ln_mean.exp()
+        ),
         (None, None) => String::new(),
     };
     match state {
         DegradationState::Degrading => {
-            let growth = analysis
-                .fit
-                .as_ref()
-                .map_or(0.0, |f| f.mean[1] * 100.0);
+            let growth = analysis.fit.as_ref().map_or(0.0, |f| f.mean[1] * 100.0);
             format!(
                 "degradation detected at {:.1} h: the indicator rose above {limit:.2}x its baseline {:.4}; now {now:.2}x, growing {growth:.2} %/h; {failure}",
                 analysis.detected_at_h.unwrap_or(analysis.now_h),
@@ -517,7 +541,8 @@ pub fn erf(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * x);
     let poly = t
         * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     sign * (1.0 - poly * (-x * x).exp())
 }
 
@@ -597,7 +622,10 @@ mod tests {
         let rul = estimate_rul(&t, &x, Some(&prior), &RulConfig::default()).unwrap();
         assert_eq!(rul.state, DegradationState::NoDegradation);
         assert_eq!(rul.basis, Basis::FleetPrior);
-        assert!(rul.low_h < rul.median_h && rul.median_h < rul.high_h, "{rul:?}");
+        assert!(
+            rul.low_h < rul.median_h && rul.median_h < rul.high_h,
+            "{rul:?}"
+        );
         assert!(rul.evidence.contains("fleet prior"), "{}", rul.evidence);
     }
 
@@ -606,9 +634,7 @@ mod tests {
         // ln ratio grows 0.02/h from hour 200; failure at ratio e^2 => hour 300.
         let (t, x) = run(260, 200.0, 0.02, 3);
         let config = RulConfig {
-            threshold: Threshold::Absolute {
-                value: 2f64.exp(),
-            },
+            threshold: Threshold::Absolute { value: 2f64.exp() },
             baseline: Some(1.0),
             ..RulConfig::default()
         };
@@ -627,7 +653,9 @@ mod tests {
             analyse(&[0.0, 1.0], &[1.0], None),
             Err(RulError::LengthMismatch { .. })
         ));
-        let t: Vec<f64> = (0..20).map(|i| if i == 5 { 0.0 } else { i as f64 }).collect();
+        let t: Vec<f64> = (0..20)
+            .map(|i| if i == 5 { 0.0 } else { i as f64 })
+            .collect();
         assert!(matches!(
             analyse(&t, &[1.0; 20], None),
             Err(RulError::TimeNotIncreasing { index: 5, .. })

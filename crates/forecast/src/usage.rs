@@ -49,7 +49,9 @@ mod tests {
 
     #[test]
     fn remaining_hours_follow_the_counting_rate() {
-        let readings: Vec<(f64, f64)> = (0..=10).map(|h| (h as f64, 1000.0 + 50.0 * h as f64)).collect();
+        let readings: Vec<(f64, f64)> = (0..=10)
+            .map(|h| (h as f64, 1000.0 + 50.0 * h as f64))
+            .collect();
         let life = usage_life(&readings, 10_000.0).unwrap();
         assert!((life.rate_per_h - 50.0).abs() < 1e-9);
         assert!((life.remaining_h.unwrap() - (10_000.0 - 1500.0) / 50.0).abs() < 1e-9);

@@ -189,7 +189,10 @@ mod tests {
     fn age_replacement_reproduces_the_known_optimum() {
         let life = Weibull::new(2.5, 1000.0).unwrap();
         let (interval, rate) = optimal_age_replacement(&life, 1.0, 5.0).unwrap();
-        assert!((interval - 493.0).abs() < 3.0, "optimal interval {interval}");
+        assert!(
+            (interval - 493.0).abs() < 3.0,
+            "optimal interval {interval}"
+        );
         assert!((rate - 0.00346).abs() < 0.000_01, "cost rate {rate}");
         let to_failure = run_to_failure_cost_rate(&life, 5.0);
         assert!((to_failure - 0.00564).abs() < 0.000_01, "{to_failure}");
@@ -215,7 +218,9 @@ mod tests {
     fn scale_fit_with_known_shape_recovers_the_scale() {
         let life = Weibull::new(2.0, 500.0).unwrap();
         let mut rng = SplitMix64::new(7);
-        let lives: Vec<f64> = (0..20_000).map(|_| life.sample_residual(0.0, &mut rng)).collect();
+        let lives: Vec<f64> = (0..20_000)
+            .map(|_| life.sample_residual(0.0, &mut rng))
+            .collect();
         let fitted = Weibull::fit_scale(2.0, &lives).unwrap();
         assert!((fitted.scale_h - 500.0).abs() < 5.0, "{fitted:?}");
         assert_eq!(Weibull::fit_scale(2.0, &[f64::NAN, -1.0]), None);

@@ -139,8 +139,15 @@ fn rul_on_ims_run_to_failure_trends() {
     let alpha_lambda = rows.iter().filter(|(_, r)| r.alpha_lambda).count();
     let score = rows.iter().map(|(_, r)| r.score).sum::<f64>() / n;
     let mean_abs_rel = |f: f64| {
-        let at: Vec<&Row> = rows.iter().map(|(_, r)| r).filter(|r| r.fraction == f).collect();
-        at.iter().map(|r| ((r.median - r.truth) / r.truth).abs()).sum::<f64>() / at.len() as f64
+        let at: Vec<&Row> = rows
+            .iter()
+            .map(|(_, r)| r)
+            .filter(|r| r.fraction == f)
+            .collect();
+        at.iter()
+            .map(|r| ((r.median - r.truth) / r.truth).abs())
+            .sum::<f64>()
+            / at.len() as f64
     };
     println!(
         "coverage of the 10-90 % interval {:.0} %, alpha-lambda hits {alpha_lambda} of {}, PHM 2012 score {score:.3}",
@@ -170,10 +177,17 @@ fn rul_on_ims_run_to_failure_trends() {
         .iter()
         .filter(|(name, r)| *name == "test 2 bearing 1" && r.fraction >= 0.75)
     {
-        assert!(row.degrading, "{name} at {} not seen degrading", row.fraction);
+        assert!(
+            row.degrading,
+            "{name} at {} not seen degrading",
+            row.fraction
+        );
         assert!(row.inside, "{name} at {}: {row:?}", row.fraction);
     }
     for (name, row) in &rows {
-        assert!(row.median.is_finite() && row.median >= 0.0, "{name}: {row:?}");
+        assert!(
+            row.median.is_finite() && row.median >= 0.0,
+            "{name}: {row:?}"
+        );
     }
 }
