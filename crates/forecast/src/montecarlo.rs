@@ -219,6 +219,11 @@ impl MonteCarlo {
         self.results
     }
 
+    /// The finished plans' results, leaving none behind.
+    pub fn take_results(&mut self) -> Vec<PlanResult> {
+        std::mem::take(&mut self.results)
+    }
+
     fn simulate_path(&mut self, path: usize) {
         let plan = &self.plans[self.plan_index];
         let horizon = self.model.horizon_h;

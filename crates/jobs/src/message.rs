@@ -7,6 +7,7 @@ use linetwin_core::diagnosis::{DiagnosisSpectra, PlotSpectrum};
 use serde::{Deserialize, Serialize};
 
 use crate::diagnose::{DiagnoseJob, Diagnosed};
+use crate::whatif::{WhatIfJob, WhatIfOutcome};
 
 pub type JobId = u64;
 
@@ -16,6 +17,8 @@ pub type JobId = u64;
 pub enum JobSpec {
     /// Payload: the block's samples.
     Diagnose(DiagnoseJob),
+    /// Payload: none.
+    WhatIf(Box<WhatIfJob>),
 }
 
 impl JobSpec {
@@ -24,6 +27,9 @@ impl JobSpec {
     pub fn latest_wins_key(&self) -> Option<&str> {
         match self {
             JobSpec::Diagnose(job) => Some(&job.sensor),
+            // A newer question replaces one still waiting; the viewer
+            // cancels a running one itself.
+            JobSpec::WhatIf(_) => Some("what-if"),
         }
     }
 }
@@ -96,12 +102,16 @@ pub enum Output {
         envelope_whitened: SpectrumHeader,
         kurtogram: Vec<KurtogramLevel>,
     },
+    /// Payload: none.
+    WhatIf(Box<WhatIfOutcome>),
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MessageError {
     #[error("message header is not valid JSON for this version: {0}")]
     Header(String),
+    #[error("the output is not {0}")]
+    Kind(&'static str),
     #[error("payload has {actual} values but the header describes {expected}")]
     Payload { expected: usize, actual: usize },
 }
@@ -155,7 +165,10 @@ impl Output {
             envelope,
             envelope_whitened,
             kurtogram,
-        } = self;
+        } = self
+        else {
+            return Err(MessageError::Kind("a diagnosis"));
+        };
         let expected = samples + velocity.len + envelope.len + envelope_whitened.len;
         if payload.len() != expected {
             return Err(MessageError::Payload {

@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use linetwin_core::diagnosis::Diagnoser;
 
 use crate::message::{JobId, JobSpec, Output, Reply, Request};
+use crate::whatif::WhatIfRun;
 
 /// What one slice of a job did.
 pub enum Slice {
@@ -39,11 +40,34 @@ impl Task for DiagnoseTask {
     }
 }
 
+struct WhatIfTask {
+    run: Result<WhatIfRun, String>,
+}
+
+impl Task for WhatIfTask {
+    fn step(&mut self, _: &mut Engines) -> Slice {
+        let run = match &mut self.run {
+            Ok(run) => run,
+            Err(reason) => return Slice::Failed(reason.clone()),
+        };
+        match run.step() {
+            Some(outcome) => Slice::Done(Box::new(Output::WhatIf(Box::new(outcome))), Vec::new()),
+            None => {
+                let (done, total) = run.progress();
+                Slice::Progress { done, total }
+            }
+        }
+    }
+}
+
 fn task_for(spec: JobSpec, payload: Vec<f32>) -> Box<dyn Task> {
     match spec {
         JobSpec::Diagnose(job) => Box::new(DiagnoseTask {
             job,
             samples: payload,
+        }),
+        JobSpec::WhatIf(job) => Box::new(WhatIfTask {
+            run: job.start().map_err(|e| e.to_string()),
         }),
     }
 }
@@ -275,6 +299,108 @@ mod tests {
         );
         let next = runner.step().map(|(r, _)| r.id());
         assert_eq!(next, Some(Some(3)));
+        assert!(runner.is_idle());
+    }
+
+    fn what_if_job(paths: usize) -> JobSpec {
+        use linetwin_forecast::montecarlo::SimulationConfig;
+        use linetwin_forecast::plan::{
+            AssetModel, Calendar, FaultKind, LifeNow, LineModel, Plan, Stage,
+        };
+        use linetwin_forecast::weibull::Weibull;
+        let life = Weibull::new(2.0, 2000.0).unwrap();
+        let asset = AssetModel {
+            id: "P1".into(),
+            new_life: life,
+            now: LifeNow::Quantiles {
+                hours: (0..21).map(|i| 50.0 + 10.0 * i as f64).collect(),
+            },
+            fault: FaultKind::Bearing,
+            part_cost: 1000.0,
+            labour_h: 4.0,
+            duration_h: 4.0,
+            line_stop: true,
+            failure_cost: 5000.0,
+            failure_downtime_h: 24.0,
+            buffer_h: 0.0,
+        };
+        let model = LineModel {
+            assets: vec![asset],
+            stages: vec![Stage { units: vec![0] }],
+            production_value_per_h: 1000.0,
+            labour_rate_per_h: 50.0,
+            horizon_h: 24.0 * 90.0,
+            calendar: Calendar {
+                first_day: 2.0,
+                every_days: 7.0,
+                max_stop_h: 16.0,
+            },
+        };
+        JobSpec::WhatIf(Box::new(crate::whatif::WhatIfJob {
+            model,
+            plans: vec![Plan::do_nothing()],
+            config: SimulationConfig {
+                paths,
+                ..SimulationConfig::default()
+            },
+            propose_for: vec!["P1".into()],
+        }))
+    }
+
+    #[test]
+    fn a_what_if_reports_progress_then_compares_its_plans_and_the_proposal() {
+        let mut runner = Runner::new();
+        runner.handle(
+            Request::Submit {
+                id: 1,
+                spec: what_if_job(2000),
+            },
+            Vec::new(),
+        );
+        let replies: Vec<Reply> = std::iter::from_fn(|| runner.step())
+            .map(|(r, _)| r)
+            .collect();
+        let progress: Vec<u64> = replies
+            .iter()
+            .filter_map(|r| match r {
+                Reply::Progress { done, total, .. } => {
+                    assert_eq!(*total, 4000, "two plans of 2000 paths");
+                    Some(*done)
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(
+            progress.len() >= 6 && progress.windows(2).all(|w| w[0] < w[1]),
+            "{progress:?}"
+        );
+        let Some(Reply::Done { output, .. }) = replies.last() else {
+            panic!("no outcome: {:?}", replies.last());
+        };
+        let Output::WhatIf(outcome) = output.as_ref() else {
+            panic!("not a what-if outcome");
+        };
+        assert_eq!(outcome.results.len(), 2);
+        assert_eq!(outcome.results[1].plan, "the twin's proposal");
+        let recommendation = outcome.recommendation.as_ref().unwrap();
+        assert_eq!(recommendation.best, 1, "{}", recommendation.reason);
+    }
+
+    #[test]
+    fn a_running_what_if_stops_at_a_cancel() {
+        let mut runner = Runner::new();
+        runner.handle(
+            Request::Submit {
+                id: 5,
+                spec: what_if_job(100_000),
+            },
+            Vec::new(),
+        );
+        assert!(matches!(runner.step(), Some((Reply::Progress { .. }, _))));
+        assert_eq!(
+            runner.handle(Request::Cancel { id: 5 }, Vec::new()),
+            vec![Reply::Cancelled { id: 5 }]
+        );
         assert!(runner.is_idle());
     }
 }
