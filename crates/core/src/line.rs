@@ -29,6 +29,10 @@ pub struct Line {
     /// Scripted behaviour for the built-in simulator; ignored by real plants.
     #[serde(default)]
     pub simulation: SimulationScript,
+    /// What the line's output and labour are worth and when it may stop:
+    /// the economics a maintenance plan weighs.
+    #[serde(default)]
+    pub maintenance: LineMaintenance,
 }
 
 fn default_version() -> u32 {
@@ -103,6 +107,17 @@ pub struct Asset {
     pub iso: IsoClass,
     #[serde(default)]
     pub sensors: Vec<Sensor>,
+    /// Replacement costs and life of its monitored component; anything left
+    /// out takes the kind's default ([`Asset::maintenance_or_default`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<AssetMaintenance>,
+}
+
+impl Asset {
+    /// Its maintenance parameters, each one given or the kind's default.
+    pub fn maintenance_or_default(&self) -> MaintenanceParams {
+        MaintenanceParams::resolve(self.kind, self.maintenance.as_ref())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -117,10 +132,15 @@ pub struct IsoClass {
 pub enum SensorKind {
     /// Acceleration waveform blocks (binary frames).
     Vibration,
+    /// Judged by the twin's temperature rules when its unit is `degC`.
     Temperature,
     Speed,
     Current,
     Pressure,
+    /// The cumulative operating-cycle count of a component (a reducer's
+    /// rotations, a capping head's caps). It never decreases; a decrease
+    /// means the counter was reset or the component replaced.
+    Cycles,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +159,10 @@ pub struct Sensor {
     /// The rolling bearing under a vibration sensor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearing: Option<BearingGeometry>,
+    /// Cycles the counted component is rated for when new (`cycles` sensors
+    /// only, and required for them): what turns a count into used life.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rated_life_cycles: Option<f64>,
 }
 
 impl Sensor {
@@ -166,6 +190,10 @@ pub struct Flow {
     pub to: String,
     #[serde(default)]
     pub medium: String,
+    /// Hours of production an accumulation buffer between the two assets
+    /// absorbs: a stop of `from` shorter than this does not starve `to`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffer_h: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -203,6 +231,175 @@ impl FaultMode {
             self,
             FaultMode::OuterRace | FaultMode::InnerRace | FaultMode::Ball | FaultMode::Cage
         )
+    }
+}
+
+/// The line's economics and its planned-stop calendar. Every field is
+/// optional; the defaults describe a mid-sized beverage line.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LineMaintenance {
+    /// Value of the line's output per hour of running (currency/h): what an
+    /// hour of stopped line costs.
+    pub production_value_per_h: f64,
+    /// Cost of one technician hour (currency/h).
+    pub labour_rate_per_h: f64,
+    /// How far ahead a plan looks, days.
+    pub horizon_days: f64,
+    pub stop_calendar: StopCalendar,
+}
+
+impl Default for LineMaintenance {
+    fn default() -> Self {
+        LineMaintenance {
+            production_value_per_h: 5000.0,
+            labour_rate_per_h: 65.0,
+            horizon_days: 365.0,
+            stop_calendar: StopCalendar::default(),
+        }
+    }
+}
+
+/// When the line may stop for planned work without losing production: a
+/// window every `every_days`, the first `first_day` days from now.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StopCalendar {
+    pub every_days: f64,
+    /// Days from now of the first allowed planned stop (6: the coming weekend).
+    pub first_day: f64,
+    /// Longest planned stop one window allows, hours.
+    pub max_stop_h: f64,
+}
+
+impl Default for StopCalendar {
+    fn default() -> Self {
+        StopCalendar {
+            every_days: 7.0,
+            first_day: 6.0,
+            max_stop_h: 16.0,
+        }
+    }
+}
+
+/// An asset's maintenance parameters as written in the file: each one
+/// optional, a missing one takes the kind's default ([`MaintenanceParams`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetMaintenance {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_cost: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labour_h: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_h: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_stop: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_cost: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_downtime_h: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub life_shape: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub life_scale_h: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_h: Option<f64>,
+}
+
+/// An asset's maintenance parameters with every field filled in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MaintenanceParams {
+    /// Parts for a planned replacement of the monitored component (currency).
+    pub part_cost: f64,
+    /// Technician hours for that replacement.
+    pub labour_h: f64,
+    /// How long the planned replacement takes, hours.
+    pub duration_h: f64,
+    /// Whether replacing it stops the line.
+    pub line_stop: bool,
+    /// What an unplanned failure costs beyond part and labour: secondary
+    /// damage (a seized bearing scores the shaft, a failed seal floods the
+    /// bearing), express freight, clean-up (currency).
+    pub failure_cost: f64,
+    /// Outage of an unplanned failure, hours, including waiting for parts.
+    pub failure_downtime_h: f64,
+    /// Weibull shape of the monitored component's life when new (> 1: wear-out).
+    pub life_shape: f64,
+    /// Weibull scale (characteristic life, 63 % have failed by then), hours.
+    pub life_scale_h: f64,
+    /// Hours in service since it was last new.
+    pub age_h: f64,
+}
+
+/// An unplanned failure costs this many times the part: secondary damage
+/// and rush delivery usually make it three to five times dearer.
+const FAILURE_COST_PER_PART: f64 = 4.0;
+/// An unplanned failure stops this many times the planned duration: the
+/// part is rarely on the shelf, and diagnosis comes first.
+const FAILURE_DOWNTIME_PER_DURATION: f64 = 3.0;
+/// Without a record, a component is assumed part-way through its life.
+const DEFAULT_AGE_PER_SCALE: f64 = 0.3;
+
+impl MaintenanceParams {
+    /// The kind's defaults (documented in `docs/line-format.md`). The
+    /// monitored component is the one its vibration sensor watches: a
+    /// bearing, or for the robot its joint reducer. Shapes of 1.5 to 2.5 and
+    /// characteristic lives of 20 000 to 60 000 h are typical of rolling
+    /// bearings in industrial service.
+    pub fn defaults_for(kind: AssetKind) -> MaintenanceParams {
+        // (part cost, labour h, duration h, Weibull shape, Weibull scale h)
+        let (part_cost, labour_h, duration_h, life_shape, life_scale_h) = match kind {
+            AssetKind::Motor => (800.0, 6.0, 4.0, 2.0, 50_000.0),
+            AssetKind::Gearbox => (1_500.0, 8.0, 6.0, 2.0, 40_000.0),
+            AssetKind::Pump => (1_200.0, 6.0, 4.0, 1.8, 30_000.0),
+            AssetKind::Fan => (600.0, 4.0, 3.0, 2.0, 45_000.0),
+            AssetKind::Conveyor => (250.0, 3.0, 2.0, 1.5, 30_000.0),
+            AssetKind::Robot => (6_000.0, 8.0, 6.0, 2.5, 35_000.0),
+            AssetKind::Filler => (900.0, 6.0, 4.0, 2.0, 40_000.0),
+            AssetKind::Capper => (700.0, 5.0, 3.0, 2.0, 30_000.0),
+            AssetKind::Labeller => (500.0, 4.0, 3.0, 2.0, 35_000.0),
+            AssetKind::Compressor => (3_500.0, 12.0, 8.0, 2.0, 50_000.0),
+        };
+        MaintenanceParams {
+            part_cost,
+            labour_h,
+            duration_h,
+            line_stop: true,
+            failure_cost: FAILURE_COST_PER_PART * part_cost,
+            failure_downtime_h: FAILURE_DOWNTIME_PER_DURATION * duration_h,
+            life_shape,
+            life_scale_h,
+            age_h: DEFAULT_AGE_PER_SCALE * life_scale_h,
+        }
+    }
+
+    /// The given values over the kind's defaults. Defaults derived from
+    /// another field follow the value given for it, so a dearer part makes
+    /// a dearer failure and a longer life an older default age.
+    pub fn resolve(kind: AssetKind, given: Option<&AssetMaintenance>) -> MaintenanceParams {
+        let defaults = MaintenanceParams::defaults_for(kind);
+        let Some(given) = given else {
+            return defaults;
+        };
+        let part_cost = given.part_cost.unwrap_or(defaults.part_cost);
+        let duration_h = given.duration_h.unwrap_or(defaults.duration_h);
+        let life_scale_h = given.life_scale_h.unwrap_or(defaults.life_scale_h);
+        MaintenanceParams {
+            part_cost,
+            labour_h: given.labour_h.unwrap_or(defaults.labour_h),
+            duration_h,
+            line_stop: given.line_stop.unwrap_or(defaults.line_stop),
+            failure_cost: given
+                .failure_cost
+                .unwrap_or(FAILURE_COST_PER_PART * part_cost),
+            failure_downtime_h: given
+                .failure_downtime_h
+                .unwrap_or(FAILURE_DOWNTIME_PER_DURATION * duration_h),
+            life_shape: given.life_shape.unwrap_or(defaults.life_shape),
+            life_scale_h,
+            age_h: given.age_h.unwrap_or(DEFAULT_AGE_PER_SCALE * life_scale_h),
+        }
     }
 }
 
@@ -325,6 +522,11 @@ impl Line {
                     return Err((at("id"), format!("duplicate sensor id `{}`", sensor.id)));
                 }
             }
+            if let Some(maintenance) = &asset.maintenance {
+                validate_asset_maintenance(maintenance, &|field| {
+                    at(&format!("maintenance.{field}"))
+                })?;
+            }
         }
         for (i, flow) in self.flows.iter().enumerate() {
             for (field, id) in [("from", &flow.from), ("to", &flow.to)] {
@@ -335,7 +537,11 @@ impl Line {
                     ));
                 }
             }
+            if let Some(hours) = flow.buffer_h {
+                at_least_zero(&format!("flows[{i}].buffer_h"), hours, "hours")?;
+            }
         }
+        validate_line_maintenance(&self.maintenance)?;
         for (i, fault) in self.simulation.faults.iter().enumerate() {
             let at = |field: &str| format!("simulation.faults[{i}].{field}");
             let Some((_, sensor)) = self.sensor(&fault.sensor) else {
@@ -389,6 +595,24 @@ fn validate_sensor(sensor: &Sensor, at: &dyn Fn(&str) -> String) -> Result<(), (
     {
         return Err((at("shaft_rpm"), "must be a positive speed".into()));
     }
+    match (sensor.kind, sensor.rated_life_cycles) {
+        (SensorKind::Cycles, None) => {
+            return Err((
+                at("rated_life_cycles"),
+                "a cycles sensor needs the rated life of the component it counts".into(),
+            ));
+        }
+        (SensorKind::Cycles, Some(cycles)) => {
+            positive(&at("rated_life_cycles"), cycles, "number of cycles")?
+        }
+        (_, Some(_)) => {
+            return Err((
+                at("rated_life_cycles"),
+                "only a cycles sensor has a rated life".into(),
+            ));
+        }
+        (_, None) => {}
+    }
     if let Some(bearing) = &sensor.bearing {
         if sensor.kind != SensorKind::Vibration {
             return Err((
@@ -419,6 +643,81 @@ fn validate_sensor(sensor: &Sensor, at: &dyn Fn(&str) -> String) -> Result<(), (
                 at("contact_angle_deg"),
                 "must be between 0 and 60 degrees".into(),
             ));
+        }
+    }
+    Ok(())
+}
+
+fn positive(field: &str, value: f64, what: &str) -> Result<(), (String, String)> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err((field.to_owned(), format!("must be a positive {what}")))
+    }
+}
+
+fn at_least_zero(field: &str, value: f64, what: &str) -> Result<(), (String, String)> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err((field.to_owned(), format!("must be zero or more {what}")))
+    }
+}
+
+fn validate_line_maintenance(m: &LineMaintenance) -> Result<(), (String, String)> {
+    at_least_zero(
+        "maintenance.production_value_per_h",
+        m.production_value_per_h,
+        "currency units per hour",
+    )?;
+    at_least_zero(
+        "maintenance.labour_rate_per_h",
+        m.labour_rate_per_h,
+        "currency units per hour",
+    )?;
+    positive("maintenance.horizon_days", m.horizon_days, "number of days")?;
+    let calendar = &m.stop_calendar;
+    positive(
+        "maintenance.stop_calendar.every_days",
+        calendar.every_days,
+        "number of days",
+    )?;
+    at_least_zero(
+        "maintenance.stop_calendar.first_day",
+        calendar.first_day,
+        "days",
+    )?;
+    positive(
+        "maintenance.stop_calendar.max_stop_h",
+        calendar.max_stop_h,
+        "number of hours",
+    )
+}
+
+fn validate_asset_maintenance(
+    m: &AssetMaintenance,
+    at: &dyn Fn(&str) -> String,
+) -> Result<(), (String, String)> {
+    let zero_or_more = [
+        ("part_cost", m.part_cost, "currency units"),
+        ("labour_h", m.labour_h, "hours"),
+        ("failure_cost", m.failure_cost, "currency units"),
+        ("failure_downtime_h", m.failure_downtime_h, "hours"),
+        ("age_h", m.age_h, "hours"),
+    ];
+    for (field, value, what) in zero_or_more {
+        if let Some(value) = value {
+            at_least_zero(&at(field), value, what)?;
+        }
+    }
+    let above_zero = [
+        ("duration_h", m.duration_h, "number of hours"),
+        ("life_shape", m.life_shape, "Weibull shape"),
+        ("life_scale_h", m.life_scale_h, "number of hours"),
+    ];
+    for (field, value, what) in above_zero {
+        if let Some(value) = value {
+            positive(&at(field), value, what)?;
         }
     }
     Ok(())
@@ -560,6 +859,254 @@ mod tests {
         });
         let err = error_of(&text);
         assert!(err.field.ends_with("bearing.pitch_diameter_mm"), "{err}");
+    }
+
+    fn asset_index(value: &serde_json::Value, id: &str) -> usize {
+        value["assets"]
+            .as_array()
+            .and_then(|assets| assets.iter().position(|a| a["id"] == id))
+            .expect("asset in the demo")
+    }
+
+    fn sensor_index(value: &serde_json::Value, asset: usize, id: &str) -> usize {
+        value["assets"][asset]["sensors"]
+            .as_array()
+            .and_then(|sensors| sensors.iter().position(|s| s["id"] == id))
+            .expect("sensor in the demo")
+    }
+
+    #[test]
+    fn demo_counts_cycles_of_the_robot_reducer_and_the_capping_head() {
+        let line = Line::from_json("demo.json", DEMO).expect("demo line is valid");
+        for (asset, sensor, rated) in [("R1", "R1-CYC", 2.0e7), ("C1", "C1-CYC", 6.0e8)] {
+            let (owner, s) = line.sensor(sensor).expect("counter in the demo");
+            assert_eq!(owner.id, asset);
+            assert_eq!(s.kind, SensorKind::Cycles);
+            assert_eq!(s.unit, "cycles");
+            assert_eq!(s.rated_life_cycles, Some(rated));
+        }
+        assert_eq!(
+            serde_json::to_value(SensorKind::Cycles).unwrap(),
+            "cycles",
+            "the name in the file"
+        );
+    }
+
+    #[test]
+    fn a_cycles_sensor_needs_a_positive_rated_life_and_only_it_has_one() {
+        let value: serde_json::Value = serde_json::from_str(DEMO).unwrap();
+        let r1 = asset_index(&value, "R1");
+        let cyc = sensor_index(&value, r1, "R1-CYC");
+        let temp = sensor_index(&value, r1, "R1-T");
+        let at = |j: usize| format!("assets[{r1}].sensors[{j}].rated_life_cycles");
+
+        let missing = error_of(&with_demo(|v| {
+            v["assets"][r1]["sensors"][cyc]
+                .as_object_mut()
+                .unwrap()
+                .remove("rated_life_cycles");
+        }));
+        assert_eq!(missing.field, at(cyc), "{missing}");
+        assert!(missing.reason.contains("needs the rated life"), "{missing}");
+
+        for bad in [0.0, -5.0] {
+            let err = error_of(&with_demo(|v| {
+                v["assets"][r1]["sensors"][cyc]["rated_life_cycles"] = bad.into()
+            }));
+            assert_eq!(err.field, at(cyc), "{err}");
+            assert!(err.reason.contains("positive"), "{err}");
+        }
+
+        let elsewhere = error_of(&with_demo(|v| {
+            v["assets"][r1]["sensors"][temp]["rated_life_cycles"] = 1e6.into()
+        }));
+        assert_eq!(elsewhere.field, at(temp), "{elsewhere}");
+        assert!(
+            elsewhere.reason.contains("only a cycles sensor"),
+            "{elsewhere}"
+        );
+    }
+
+    #[test]
+    fn maintenance_defaults_fill_what_the_file_leaves_out() {
+        let mut value: serde_json::Value = serde_json::from_str(DEMO).unwrap();
+        value.as_object_mut().unwrap().remove("maintenance");
+        let line = Line::from_json("demo.json", &value.to_string()).unwrap();
+        assert_eq!(line.maintenance.production_value_per_h, 5000.0);
+        assert_eq!(line.maintenance.labour_rate_per_h, 65.0);
+        assert_eq!(line.maintenance.horizon_days, 365.0);
+        assert_eq!(
+            line.maintenance.stop_calendar,
+            StopCalendar {
+                every_days: 7.0,
+                first_day: 6.0,
+                max_stop_h: 16.0
+            }
+        );
+
+        // One field given, the rest default, inside a nested block too.
+        let partial = with_demo(|v| {
+            v["maintenance"] = serde_json::json!({ "stop_calendar": { "every_days": 14 } })
+        });
+        let line = Line::from_json("demo.json", &partial).unwrap();
+        assert_eq!(line.maintenance.stop_calendar.every_days, 14.0);
+        assert_eq!(line.maintenance.stop_calendar.max_stop_h, 16.0);
+        assert_eq!(line.maintenance.production_value_per_h, 5000.0);
+
+        let m1 = line.asset("M1").unwrap();
+        assert!(m1.maintenance.is_none());
+        let params = m1.maintenance_or_default();
+        assert_eq!(params, MaintenanceParams::defaults_for(AssetKind::Motor));
+        assert!(params.line_stop);
+        assert_eq!(params.age_h, 0.3 * params.life_scale_h);
+        assert_eq!(params.failure_downtime_h, 3.0 * params.duration_h);
+    }
+
+    #[test]
+    fn derived_defaults_follow_the_values_given() {
+        let given = AssetMaintenance {
+            part_cost: Some(2_000.0),
+            duration_h: Some(10.0),
+            life_scale_h: Some(10_000.0),
+            ..AssetMaintenance::default()
+        };
+        let params = MaintenanceParams::resolve(AssetKind::Pump, Some(&given));
+        assert_eq!(params.part_cost, 2_000.0);
+        assert_eq!(params.failure_cost, 8_000.0, "four times the given part");
+        assert_eq!(params.failure_downtime_h, 30.0);
+        assert_eq!(params.age_h, 3_000.0);
+        let defaults = MaintenanceParams::defaults_for(AssetKind::Pump);
+        assert_eq!(params.labour_h, defaults.labour_h);
+        assert_eq!(params.life_shape, defaults.life_shape);
+    }
+
+    #[test]
+    fn every_kind_has_defaults_that_pass_validation_and_make_failure_dearer() {
+        for kind in AssetKind::ALL {
+            let d = MaintenanceParams::defaults_for(kind);
+            let as_given = AssetMaintenance {
+                part_cost: Some(d.part_cost),
+                labour_h: Some(d.labour_h),
+                duration_h: Some(d.duration_h),
+                line_stop: Some(d.line_stop),
+                failure_cost: Some(d.failure_cost),
+                failure_downtime_h: Some(d.failure_downtime_h),
+                life_shape: Some(d.life_shape),
+                life_scale_h: Some(d.life_scale_h),
+                age_h: Some(d.age_h),
+            };
+            validate_asset_maintenance(&as_given, &|f| f.to_owned())
+                .unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
+            assert_eq!(MaintenanceParams::resolve(kind, Some(&as_given)), d);
+            assert!(d.failure_cost > d.part_cost, "{kind:?}");
+            assert!(d.failure_downtime_h > d.duration_h, "{kind:?}");
+            assert!((1.5..=2.5).contains(&d.life_shape), "{kind:?}");
+            assert!((20_000.0..=60_000.0).contains(&d.life_scale_h), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn demo_maintenance_makes_a_p1_failure_clearly_dearer_than_a_planned_job() {
+        let line = Line::from_json("demo.json", DEMO).unwrap();
+        let economics = line.maintenance;
+        let p1 = line.asset("P1").unwrap();
+        assert!(p1.maintenance.is_some());
+        let m = p1.maintenance_or_default();
+        let hour_stopped = economics.production_value_per_h;
+        let planned = m.part_cost + m.labour_h * economics.labour_rate_per_h;
+        let failed = planned + m.failure_cost + m.failure_downtime_h * hour_stopped;
+        // Planned work waits for a stop window, so it loses no production.
+        assert!(failed > 5.0 * planned, "planned {planned}, failed {failed}");
+        let blocks = line
+            .assets
+            .iter()
+            .filter(|a| a.maintenance.is_some())
+            .count();
+        assert!((2..=3).contains(&blocks), "{blocks} assets carry a block");
+        let buffered: Vec<_> = line.flows.iter().filter(|f| f.buffer_h.is_some()).collect();
+        assert_eq!(buffered.len(), 1);
+        assert_eq!(
+            (
+                buffered[0].from.as_str(),
+                buffered[0].to.as_str(),
+                buffered[0].medium.as_str()
+            ),
+            ("C1", "L1", "bottles")
+        );
+        assert_eq!(buffered[0].buffer_h, Some(0.25));
+    }
+
+    #[test]
+    fn maintenance_errors_name_the_field() {
+        type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+        let value: serde_json::Value = serde_json::from_str(DEMO).unwrap();
+        let p1 = asset_index(&value, "P1");
+        let m1 = asset_index(&value, "M1");
+        let cases: Vec<(Edit, String, &str)> = vec![
+            (
+                Box::new(move |v| v["assets"][p1]["maintenance"]["part_cost"] = (-1.0).into()),
+                format!("assets[{p1}].maintenance.part_cost"),
+                "zero or more",
+            ),
+            (
+                Box::new(move |v| v["assets"][p1]["maintenance"]["life_scale_h"] = 0.0.into()),
+                format!("assets[{p1}].maintenance.life_scale_h"),
+                "positive",
+            ),
+            (
+                Box::new(move |v| v["assets"][p1]["maintenance"]["life_shape"] = 0.0.into()),
+                format!("assets[{p1}].maintenance.life_shape"),
+                "positive Weibull shape",
+            ),
+            (
+                Box::new(move |v| {
+                    v["assets"][m1]["maintenance"] = serde_json::json!({ "life_shape": -2 })
+                }),
+                format!("assets[{m1}].maintenance.life_shape"),
+                "positive",
+            ),
+            (
+                Box::new(move |v| v["assets"][p1]["maintenance"]["failure_cots"] = 1.0.into()),
+                format!("assets[{p1}].maintenance.failure_cots"),
+                "unknown field",
+            ),
+            (
+                Box::new(|v| v["flows"][0]["buffer_h"] = (-0.5).into()),
+                "flows[0].buffer_h".to_owned(),
+                "zero or more",
+            ),
+            (
+                Box::new(|v| v["maintenance"]["labour_rate_per_h"] = (-65.0).into()),
+                "maintenance.labour_rate_per_h".to_owned(),
+                "zero or more",
+            ),
+            (
+                Box::new(|v| v["maintenance"]["horizon_days"] = 0.0.into()),
+                "maintenance.horizon_days".to_owned(),
+                "positive",
+            ),
+            (
+                Box::new(|v| v["maintenance"]["stop_calendar"]["every_days"] = 0.0.into()),
+                "maintenance.stop_calendar.every_days".to_owned(),
+                "positive",
+            ),
+            (
+                Box::new(|v| v["maintenance"]["stop_calendar"]["first_day"] = (-1.0).into()),
+                "maintenance.stop_calendar.first_day".to_owned(),
+                "zero or more",
+            ),
+            (
+                Box::new(|v| v["maintenance"]["stop_calendar"]["weekday"] = "sat".into()),
+                "maintenance.stop_calendar.weekday".to_owned(),
+                "unknown field",
+            ),
+        ];
+        for (edit, field, reason) in cases {
+            let err = error_of(&with_demo(edit));
+            assert_eq!(err.file, "plant.json");
+            assert_eq!(err.field, field, "{err}");
+            assert!(err.reason.contains(reason), "{err}");
+        }
     }
 
     #[test]

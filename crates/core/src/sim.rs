@@ -49,6 +49,8 @@ struct ScalarChannel {
     kind_of_asset: AssetKind,
     rated_rpm: f64,
     offset: f64,
+    /// A cycle counter's reading at time zero (an integer) and its count per second.
+    counter: Option<(f64, f64)>,
 }
 
 /// Simulates every sensor of a line.
@@ -103,6 +105,11 @@ impl Simulator {
                         kind_of_asset: asset.kind,
                         rated_rpm: shaft_rpm,
                         offset: rng.normal(),
+                        counter: sensor.rated_life_cycles.map(|rated| {
+                            // Part-way through its life, as a machine in service is.
+                            let used = 0.3 + 0.4 * rng.uniform();
+                            ((used * rated).floor(), cycles_per_s(asset.kind, shaft_rpm))
+                        }),
                     });
                 }
             }
@@ -171,6 +178,15 @@ impl Simulator {
                         rated * (0.85 + 0.03 * drift + 0.06 * severity) + 0.2 * rng.normal()
                     }
                     SensorKind::Pressure => 3.5 + 0.05 * drift + 0.02 * rng.normal(),
+                    SensorKind::Cycles => {
+                        // Whole cycles completed by `t`: floor keeps the count
+                        // an integer that never goes down as time goes on.
+                        let (start, per_s) = c.counter.unwrap_or((0.0, 0.0));
+                        return Reading {
+                            sensor: c.sensor.clone(),
+                            value: start + (per_s * t.max(0.0)).floor(),
+                        };
+                    }
                     SensorKind::Vibration => unreachable!("vibration sensors are not scalars"),
                 };
                 Reading {
@@ -311,6 +327,18 @@ impl Simulator {
             shaft_rpm: Some(rpm as f32),
             samples: samples.into_iter().map(|x| x as f32).collect(),
         }
+    }
+}
+
+/// How fast a cycle counter on an asset of this kind counts while it runs.
+fn cycles_per_s(kind: AssetKind, shaft_rpm: f64) -> f64 {
+    match kind {
+        // One palletising pick every four seconds, one J1 swing each.
+        AssetKind::Robot => 0.25,
+        // 21 600 bottles an hour, one capping cycle each.
+        AssetKind::Capper => 6.0,
+        // Elsewhere a counter counts shaft revolutions.
+        _ => shaft_rpm / 60.0,
     }
 }
 
@@ -490,6 +518,47 @@ mod tests {
                 .filter(|(_, s)| s.kind != SensorKind::Vibration)
                 .count()
         );
+    }
+
+    #[test]
+    fn cycle_counters_start_part_way_through_life_and_only_count_up() {
+        let line = demo();
+        let per_s = [("R1-CYC", 0.25), ("C1-CYC", 6.0)];
+        for seed in [1, 2, 3] {
+            let sim = Simulator::new(&line, seed);
+            for (sensor, rate) in per_s {
+                let rated = line.sensor(sensor).unwrap().1.rated_life_cycles.unwrap();
+                let value_at = |t: f64| {
+                    sim.readings(t)
+                        .into_iter()
+                        .find(|r| r.sensor == sensor)
+                        .unwrap()
+                        .value
+                };
+                let start = value_at(0.0);
+                assert!(
+                    (0.3 * rated..=0.7 * rated).contains(&start),
+                    "{sensor}: {start} of {rated}"
+                );
+                let mut previous = start;
+                // Uneven steps, as a sped-up clock gives them.
+                for t in (1..4000).map(|i| f64::from(i) * 0.37) {
+                    let value = value_at(t);
+                    assert!(value >= previous, "{sensor} went down at {t} s");
+                    assert_eq!(value.fract(), 0.0, "{sensor}: {value} is not whole");
+                    previous = value;
+                }
+                let hour = value_at(3600.0) - start;
+                assert!(
+                    (hour - 3600.0 * rate).abs() <= 1.0,
+                    "{sensor}: {hour} cycles in an hour"
+                );
+            }
+        }
+        let a = Simulator::new(&line, 1).readings(0.0);
+        let b = Simulator::new(&line, 2).readings(0.0);
+        let start_of = |r: &[Reading]| r.iter().find(|r| r.sensor == "R1-CYC").unwrap().value;
+        assert_ne!(start_of(&a), start_of(&b), "the seed chooses the age");
     }
 
     #[test]

@@ -179,6 +179,25 @@ mod tests {
     }
 
     #[test]
+    fn cycle_counter_readings_are_forwarded_as_sent() {
+        let line = demo();
+        assert_eq!(
+            line.sensor("R1-CYC").map(|(_, s)| s.kind),
+            Some(SensorKind::Cycles)
+        );
+        // Counts far above f32 precision must come through exactly.
+        let text = r#"{"type":"readings","t":5,"values":[{"sensor":"R1-CYC","value":12345679},{"sensor":"C1-CYC","value":412345677}]}"#;
+        let Ok(Verdict::Forward(Frame::Text(out))) = check_text(&line, text) else {
+            panic!("cycle counts are readings of scalar sensors");
+        };
+        let Ok(TextMessage::Readings { values, .. }) = TextMessage::from_json(&out) else {
+            panic!("forwarded as readings: {out}");
+        };
+        let counts: Vec<f64> = values.iter().map(|r| r.value).collect();
+        assert_eq!(counts, [12_345_679.0, 412_345_677.0]);
+    }
+
+    #[test]
     fn readings_are_checked_against_the_line() {
         let line = demo();
         let unknown = r#"{"type":"readings","t":5,"values":[{"sensor":"M9-T","value":1}]}"#;

@@ -1,18 +1,21 @@
 //! One asset's state as a fold over its observations, applied in data-time
-//! order: the latest state of each sensor, the baseline, and the alarms.
+//! order: the latest state of each sensor, the baselines, and the alarms.
+//! Its level comes from the sensors that are judged: vibration (ISO zone and
+//! diagnosis) and temperature in `degC` ([`crate::temperature`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use linetwin_core::diagnosis::Diagnosis;
 use linetwin_core::iso::{self, Zone, ZoneBoundaries};
-use linetwin_core::line::{Asset, SensorKind};
+use linetwin_core::line::{Asset, AssetKind, Sensor, SensorKind};
 use serde::Serialize;
 
 use crate::alarm::{AlarmId, AlarmWatch};
 use crate::baseline::Baseline;
 use crate::level::{AssetStatus, combined_level};
 use crate::observation::Observation;
+use crate::temperature::TemperatureWatch;
 
 /// The latest state of one sensor.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,7 +24,8 @@ pub struct SensorView {
     pub unit: String,
     /// The reading (scalars) or the ISO velocity r.m.s. in mm/s (vibration).
     pub value: Option<f64>,
-    /// Colour level: the worse of the ISO zone and the fault diagnosis.
+    /// Colour level: the worse of the ISO zone and the fault diagnosis
+    /// (vibration), or of the temperature rules (temperature in `degC`).
     pub level: Option<Zone>,
     /// The ISO 20816-3 zone of the velocity alone.
     pub iso_zone: Option<Zone>,
@@ -35,13 +39,19 @@ pub struct SensorView {
     pub last_t: Option<f64>,
     /// Why its latest block could not be judged.
     pub problem: Option<String>,
+    /// The temperature rules, for a temperature sensor in `degC`.
+    pub temperature: Option<TemperatureWatch>,
 }
 
 impl SensorView {
-    fn new(kind: SensorKind, unit: &str) -> Self {
+    fn new(sensor: &Sensor, asset_kind: AssetKind) -> Self {
+        let temperature = match sensor.kind {
+            SensorKind::Temperature => TemperatureWatch::for_unit(asset_kind, &sensor.unit),
+            _ => None,
+        };
         SensorView {
-            kind,
-            unit: unit.to_owned(),
+            kind: sensor.kind,
+            unit: sensor.unit.clone(),
             value: None,
             level: None,
             iso_zone: None,
@@ -51,11 +61,19 @@ impl SensorView {
             shaft_rpm: None,
             last_t: None,
             problem: None,
+            temperature,
         }
     }
 
     pub fn fresh_at(&self, t: f64, stale_after_s: f64) -> bool {
         self.last_t.is_some_and(|last| t - last <= stale_after_s)
+    }
+
+    /// Whether it has a say in the asset's level: vibration, and temperature
+    /// in a unit the rules are written for. Speeds, currents, pressures and
+    /// counters are shown, not judged.
+    pub fn judged(&self) -> bool {
+        self.kind == SensorKind::Vibration || self.temperature.is_some()
     }
 }
 
@@ -66,6 +84,9 @@ pub struct AssetState {
     boundaries: ZoneBoundaries,
     pub sensors: BTreeMap<String, SensorView>,
     pub watch: AlarmWatch,
+    /// The stale limit it was last judged with, so that [`Self::explanation`]
+    /// leaves out what no longer counts without being told the limit again.
+    stale_after_s: f64,
 }
 
 impl AssetState {
@@ -77,26 +98,32 @@ impl AssetState {
             sensors: asset
                 .sensors
                 .iter()
-                .map(|s| (s.id.clone(), SensorView::new(s.kind, &s.unit)))
+                .map(|s| (s.id.clone(), SensorView::new(s, asset.kind)))
                 .collect(),
             watch: AlarmWatch::default(),
+            stale_after_s: f64::INFINITY,
         }
     }
 
     /// Applies one observation of one of its sensors; returns the alarms it raised.
     pub fn apply(&mut self, observation: &Observation, stale_after_s: f64) -> Vec<AlarmId> {
         let t = observation.t();
+        self.stale_after_s = stale_after_s;
         let boundaries = self.boundaries;
         let Some(sensor) = self.sensors.get_mut(observation.sensor()) else {
             return Vec::new();
         };
         match observation {
             Observation::Reading { value, .. } => {
-                if sensor.kind != SensorKind::Vibration && value.is_finite() {
-                    sensor.value = Some(*value);
-                    sensor.last_t = Some(t);
+                if sensor.kind == SensorKind::Vibration || !value.is_finite() {
+                    return Vec::new();
                 }
-                return Vec::new();
+                sensor.value = Some(*value);
+                sensor.last_t = Some(t);
+                let Some(rules) = sensor.temperature.as_mut() else {
+                    return Vec::new();
+                };
+                sensor.level = rules.observe(*value).map(|j| j.level);
             }
             Observation::BlockFailed { problem, .. } => {
                 sensor.problem = Some(problem.clone());
@@ -128,11 +155,16 @@ impl AssetState {
     fn judge(&mut self, t: f64, stale_after_s: f64) -> Vec<AlarmId> {
         let mut raised = Vec::new();
         let level = self.status_at(t, stale_after_s).zone();
+        // Out for a moment so the message can be written from the state only
+        // when an alarm is raised: temperatures are judged every second.
+        let mut watch = std::mem::take(&mut self.watch);
         let who = (self.id.as_str(), self.ordinal);
-        let explanation = self.explanation();
-        if let Some(id) = self.watch.observe_level(who, level, t, || explanation) {
+        let explain = || self.explanation_at(t, stale_after_s);
+        if let Some(id) = watch.observe_level(who, level, t, explain) {
             raised.push(id);
         }
+        self.watch = watch;
+        let who = (self.id.as_str(), self.ordinal);
         let above = self.above_baseline(t, stale_after_s);
         let message = || match &above {
             Some((sensor, v, limit)) => format!(
@@ -155,17 +187,23 @@ impl AssetState {
             .filter(|(_, s)| s.kind == SensorKind::Vibration)
     }
 
-    /// The one rule: the worst level among fresh vibration sensors; grey
-    /// (stale) when none is fresh, `NoData` when none ever reported.
+    /// Sensors with a say in the level ([`SensorView::judged`]).
+    fn judged(&self) -> impl Iterator<Item = (&String, &SensorView)> {
+        self.sensors.iter().filter(|(_, s)| s.judged())
+    }
+
+    /// The one rule: the worst level among fresh judged sensors (vibration
+    /// and temperature); grey (stale) when none is fresh, `NoData` when none
+    /// ever reported.
     pub fn status_at(&self, t: f64, stale_after_s: f64) -> AssetStatus {
         let worst = self
-            .vibration()
+            .judged()
             .filter(|(_, s)| s.fresh_at(t, stale_after_s))
             .filter_map(|(_, s)| s.level)
             .max();
         match worst {
             Some(zone) => AssetStatus::Level(zone),
-            None if self.vibration().any(|(_, s)| s.last_t.is_some()) => AssetStatus::Stale,
+            None if self.judged().any(|(_, s)| s.last_t.is_some()) => AssetStatus::Stale,
             None => AssetStatus::NoData,
         }
     }
@@ -181,7 +219,9 @@ impl AssetState {
             })
     }
 
-    /// The vibration sensor that sets the colour (worst level, then highest velocity).
+    /// The vibration sensor with the worst level, then the highest velocity:
+    /// the one whose diagnosis describes the asset. A temperature that sets
+    /// the colour is named by [`Self::explanation`].
     pub fn worst_sensor(&self) -> Option<(&String, &SensorView)> {
         self.vibration()
             .filter(|(_, s)| s.level.is_some())
@@ -194,25 +234,62 @@ impl AssetState {
             })
     }
 
-    /// One line on why the asset has its colour, from its worst sensor.
+    /// One line on why the asset has its colour, as of its latest data.
     pub fn explanation(&self) -> String {
-        let Some((id, sensor)) = self.worst_sensor() else {
-            return "no vibration data".to_owned();
-        };
+        let t = self.last_update().unwrap_or(f64::NEG_INFINITY);
+        self.explanation_at(t, self.stale_after_s)
+    }
+
+    /// Why the asset has its colour at data time `t`, worst reason first:
+    /// its worst vibration sensor, and every fresh temperature at C or D
+    /// (a normal temperature is named only when there is no vibration).
+    pub fn explanation_at(&self, t: f64, stale_after_s: f64) -> String {
+        let vibration = self.vibration_reason();
+        // (level, vibration before temperature at the same level, text)
+        let mut reasons: Vec<(Zone, u8, String)> = Vec::new();
+        if let Some((level, text)) = &vibration {
+            reasons.push((*level, 0, text.clone()));
+        }
+        for (id, sensor) in &self.sensors {
+            let Some(rules) = &sensor.temperature else {
+                continue;
+            };
+            let (Some(judgement), Some(text)) = (rules.latest, rules.reason(id)) else {
+                continue;
+            };
+            if sensor.fresh_at(t, stale_after_s)
+                && (judgement.level >= Zone::C || vibration.is_none())
+            {
+                reasons.push((judgement.level, 1, text));
+            }
+        }
+        reasons.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut parts: Vec<String> = reasons.into_iter().map(|(_, _, text)| text).collect();
+        if vibration.is_none() {
+            parts.push("no vibration data".to_owned());
+        }
+        parts.join("; ")
+    }
+
+    /// The worst vibration sensor's level and its reason.
+    fn vibration_reason(&self) -> Option<(Zone, String)> {
+        let (id, sensor) = self.worst_sensor()?;
+        let level = sensor.level?;
         let velocity = sensor
             .value
             .map_or(String::new(), |v| format!("{v:.2} mm/s"));
         let iso = sensor
             .iso_zone
             .map_or(String::new(), |z| format!(" (ISO zone {})", z.letter()));
-        match sensor.diagnosis.as_deref() {
+        let text = match sensor.diagnosis.as_deref() {
             Some(d) if d.verdict.mode().is_some() => format!(
                 "{id}: {} diagnosed, {}; {velocity}{iso}",
                 d.verdict.label(),
                 d.health.label()
             ),
             _ => format!("{id}: {velocity}{iso}"),
-        }
+        };
+        Some((level, text))
     }
 
     /// Highest velocity among its vibration sensors, mm/s.

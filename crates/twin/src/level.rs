@@ -19,15 +19,17 @@ pub fn combined_level(iso_zone: Option<Zone>, health: Option<HealthState>) -> Op
     }
 }
 
-/// How an asset is shown.
+/// How an asset is shown. Its judged sensors are its vibration sensors and
+/// its temperature sensors in `degC` (see `crate::temperature`); speeds,
+/// currents, pressures and counters are shown but never set a colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum AssetStatus {
-    /// Nothing has been heard from its vibration sensors.
+    /// Nothing has been heard from its judged sensors.
     #[default]
     NoData,
-    /// Its vibration sensors have all been silent for longer than the stale limit.
+    /// Its judged sensors have all been silent for longer than the stale limit.
     Stale,
-    /// The worst level among its fresh vibration sensors.
+    /// The worst level among its fresh judged sensors.
     Level(Zone),
 }
 

@@ -4,6 +4,8 @@
 //! - [`level`]: the colour level of a sensor (worse of ISO zone and
 //!   diagnosis) and of an asset (its worst fresh sensor).
 //! - [`baseline`]: the ISO 20816-3 baseline-change rule.
+//! - [`temperature`]: a temperature reading's level (absolute limits per
+//!   asset kind, rise above its own baseline).
 //! - [`alarm`]: alarm hysteresis per asset.
 //! - [`asset`]: one asset's state as a fold over its observations.
 //! - [`twin`]: the whole line ([`Twin`]): the data clock, a short reorder
@@ -24,6 +26,7 @@ pub mod history;
 pub mod level;
 pub mod observation;
 pub mod snapshot;
+pub mod temperature;
 pub mod twin;
 
 pub use alarm::{Alarm, AlarmId, Severity};
