@@ -32,6 +32,13 @@ pub struct Executor {
     runner: Runner,
     /// Replies the inline runner gave when a job was handed to it.
     answered: Vec<(Reply, Vec<f32>)>,
+    /// Replies to what-if jobs, set aside for their plugin.
+    what_if: Vec<(Reply, Vec<f32>)>,
+    /// The what-if job in progress, answered as failed if the worker dies.
+    running_what_if: Option<JobId>,
+    /// The worker died while `take_what_if_replies` polled: the next `poll`
+    /// reports it, so diagnosis learns it too.
+    lost_worker: bool,
     /// Why the worker is not used, if it was wanted.
     pub worker_problem: Option<String>,
 }
@@ -48,6 +55,9 @@ impl Executor {
             kind: ExecutorKind::Inline,
             runner: Runner::new(),
             answered: Vec::new(),
+            what_if: Vec::new(),
+            running_what_if: None,
+            lost_worker: false,
             worker_problem: None,
         }
     }
@@ -100,6 +110,9 @@ impl Executor {
     }
 
     pub fn submit(&mut self, id: JobId, spec: JobSpec, payload: Vec<f32>) {
+        if matches!(spec, JobSpec::WhatIf(_)) {
+            self.running_what_if = Some(id);
+        }
         let request = Request::Submit { id, spec };
         match self.kind {
             ExecutorKind::Inline => {
@@ -133,6 +146,52 @@ impl Executor {
     /// and whether the worker died in the meantime: then the jobs it held
     /// are lost and later ones run inline.
     pub fn poll(&mut self) -> (Vec<(Reply, Vec<f32>)>, bool) {
+        let (replies, died) = self.poll_all();
+        let died = died || std::mem::take(&mut self.lost_worker);
+        let (what_if, others): (Vec<_>, Vec<_>) = replies.into_iter().partition(|(reply, _)| {
+            reply
+                .id()
+                .is_some_and(|id| id >= crate::what_if::WHAT_IF_IDS)
+        });
+        self.what_if.extend(what_if);
+        if died {
+            // The job the worker held is lost with it.
+            self.what_if.extend(self.running_what_if.take().map(|id| {
+                (
+                    Reply::Failed {
+                        id,
+                        reason: "the worker stopped; run the what-if again".into(),
+                    },
+                    Vec::new(),
+                )
+            }));
+        }
+        (others, died)
+    }
+
+    /// Replies to what-if jobs since the last call. Polls too, so a
+    /// what-if completes even when diagnosis is switched off; other
+    /// replies wait for the next `poll`.
+    pub fn take_what_if_replies(&mut self) -> Vec<(Reply, Vec<f32>)> {
+        let (others, died) = self.poll();
+        self.answered.extend(others);
+        if died {
+            self.lost_worker = true;
+        }
+        let what_if = std::mem::take(&mut self.what_if);
+        if what_if.iter().any(|(reply, _)| {
+            reply.id() == self.running_what_if
+                && matches!(
+                    reply,
+                    Reply::Done { .. } | Reply::Failed { .. } | Reply::Cancelled { .. }
+                )
+        }) {
+            self.running_what_if = None;
+        }
+        what_if
+    }
+
+    fn poll_all(&mut self) -> (Vec<(Reply, Vec<f32>)>, bool) {
         match self.kind {
             ExecutorKind::Inline => {
                 let mut replies = std::mem::take(&mut self.answered);

@@ -18,6 +18,7 @@ pub mod executor;
 pub mod feed;
 pub mod line_source;
 pub mod options;
+pub mod prognosis;
 pub mod scene;
 pub mod selection;
 pub mod shapes;
@@ -25,6 +26,7 @@ pub mod stream;
 pub mod twin_state;
 pub mod ui;
 pub mod web_api;
+pub mod what_if;
 
 use bevy::prelude::*;
 
@@ -38,6 +40,8 @@ impl PluginGroup for TwinLogicPlugins {
             .add(stream::StreamPlugin)
             .add(twin_state::TwinPlugin)
             .add(diagnosis::DiagnosisPlugin)
+            .add(prognosis::PrognosisPlugin)
+            .add(what_if::WhatIfPlugin)
             .add(data_clock::DataClockPlugin)
             .add(scene::ScenePlugin)
             .add(selection::SelectionPlugin)

@@ -334,13 +334,20 @@ fn paint_health(
     mut materials: ResMut<Assets<StandardMaterial>>,
     twin: Option<Res<TwinState>>,
     selection: Res<Selection>,
+    forecast: Option<Res<crate::what_if::ForecastView>>,
     // Animation only: the pulse of zone D.
     time: Res<Time<Real>>,
 ) {
     for (asset, paint, children) in &assets {
-        let status = twin
+        let live = twin
             .as_ref()
             .map_or(AssetStatus::NoData, |t| t.0.status(&asset.id));
+        // A forecast paints the predicted level instead (the banner says so).
+        let status = forecast
+            .as_ref()
+            .and_then(|f| f.0.as_ref())
+            .and_then(|f| f.assets.get(&asset.id))
+            .map_or(live, |(zone, _)| AssetStatus::Level(*zone));
         let selected = selection.0.as_deref() == Some(asset.id.as_str());
         let colour = status_colour(status);
         let emissive = glow(status, selected, time.elapsed_secs());

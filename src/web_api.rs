@@ -8,9 +8,11 @@ use serde_json::{Value, json};
 
 use crate::diagnosis::{DiagnosisStats, Inspection};
 use crate::line_source::{LineDescription, LineStatus};
+use crate::prognosis::Prognoses;
 use crate::selection::{Selection, SelectionChanged};
 use crate::stream::{Connection, StreamStats};
 use crate::ui::ScreenPositions;
+use crate::what_if::{ForecastView, WhatIf, WhatIfStatus};
 
 /// Everything the snapshot is made from, borrowed from the world.
 pub struct SnapshotSources<'a> {
@@ -25,6 +27,9 @@ pub struct SnapshotSources<'a> {
     pub diagnosis: &'a DiagnosisStats,
     pub executor: &'a str,
     pub frames_rendered: u32,
+    pub prognoses: Option<&'a Prognoses>,
+    pub what_if: Option<&'a WhatIf>,
+    pub forecast: Option<&'a ForecastView>,
 }
 
 fn status_json(status: AssetStatus) -> Value {
@@ -39,7 +44,25 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         .flat_map(|t| t.assets.iter())
         .map(|(id, asset)| {
             let screen = s.screen.0.get(id);
+            let rul = s.prognoses.and_then(|p| p.by_asset.get(id)).map(|p| {
+                json!({
+                    "median_h": p.median_h, "low_h": p.low_h, "high_h": p.high_h,
+                    "state": p.state.label(), "basis": p.basis, "sensor": p.sensor,
+                    "evidence": p.evidence,
+                    "usage": p.usage.as_ref().map(|u| json!({
+                        "remaining_h": u.remaining_h, "rate_per_h": u.rate_per_h,
+                        "cycles": u.cycles, "rated_cycles": u.rated_cycles,
+                    })),
+                })
+            });
+            let forecast = s
+                .forecast
+                .and_then(|f| f.0.as_ref())
+                .and_then(|f| f.assets.get(id))
+                .map(|(zone, p)| json!({ "zone": zone.letter(), "failure_probability": p }));
             let entry = json!({
+                "rul": rul,
+                "forecast": forecast,
                 "zone": status_json(asset.status),
                 "iso_zone": asset.iso_zone,
                 "verdict": asset.verdict,
@@ -105,7 +128,65 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         },
         "frames_rendered": s.frames_rendered,
         "now_s": now,
+        "what_if": s.what_if.map(what_if_json),
+        "forecast": s.forecast.and_then(|f| f.0.as_ref()).map(|f| json!({
+            "day": f.day, "plan": f.plan, "plan_name": f.plan_name,
+        })),
     })
+}
+
+fn what_if_json(what_if: &WhatIf) -> Value {
+    let mut value = json!({
+        "status": what_if.status.label(),
+        "runs": what_if.runs,
+        "focus": what_if.focus,
+    });
+    match &what_if.status {
+        WhatIfStatus::Running { done, total, .. } => {
+            value["done"] = json!(done);
+            value["total"] = json!(total);
+        }
+        WhatIfStatus::Failed(reason) => value["error"] = json!(reason),
+        WhatIfStatus::Done(outcome) => {
+            let focus = what_if.focus.as_deref();
+            value["plans"] = outcome
+                .results
+                .iter()
+                .map(|r| {
+                    let asset = focus.and_then(|f| r.assets.iter().find(|a| a.asset == f));
+                    json!({
+                        "plan": r.plan, "paths": r.paths,
+                        "expected_cost": r.expected_cost, "p90_cost": r.p90_cost,
+                        "expected_downtime_h": r.expected_downtime_h, "p90_downtime_h": r.p90_downtime_h,
+                        "expected_unplanned_downtime_h": r.expected_unplanned_downtime_h,
+                        "expected_production_lost": r.expected_production_lost,
+                        "expected_maintenance_cost": r.expected_maintenance_cost,
+                        "expected_failure_cost": r.expected_failure_cost,
+                        "focus": asset.map(|a| json!({
+                            "asset": a.asset,
+                            "expected_failures": a.expected_failures,
+                            "failure_probability_at_horizon": a.failure_probability.last(),
+                            "life_after_actions_h": a.life_after_actions_h.median,
+                        })),
+                        "has_trajectory": r.trajectories.iter().any(|t| Some(t.asset.as_str()) == focus),
+                    })
+                })
+                .collect();
+            value["recommendation"] = json!(outcome.recommendation.as_ref().map(|r| json!({
+                "best": r.best,
+                "plan": outcome.results.get(r.best).map(|p| p.plan.clone()),
+                "reason": r.reason,
+            })));
+            value["proposal"] = json!(outcome.proposal.as_ref().map(|p| json!({
+                "actions": p.plan.actions.iter().map(|a| json!({
+                    "asset": a.asset, "action": a.kind.label(), "day": a.at_h / 24.0,
+                })).collect::<Vec<_>>(),
+                "reasons": p.reasons,
+            })));
+        }
+        WhatIfStatus::Idle | WhatIfStatus::Cancelled => {}
+    }
+    value
 }
 
 /// Detail of a `linetwin:zone` event, for a level change.
@@ -150,7 +231,10 @@ impl Plugin for WebApiPlugin {
     fn build(&self, app: &mut App) {
         #[cfg(target_arch = "wasm32")]
         app.add_systems(Startup, web::install)
-            .add_systems(PreUpdate, web::forward_acknowledgements)
+            .add_systems(
+                PreUpdate,
+                (web::forward_acknowledgements, web::forward_what_if),
+            )
             .add_systems(Last, (web::publish_snapshot, web::dispatch_events));
         #[cfg(not(target_arch = "wasm32"))]
         let _ = app;
@@ -175,6 +259,9 @@ mod web {
         static ACK_REQUESTS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
         static SELECT_REQUESTS: RefCell<Vec<Option<String>>> = const { RefCell::new(Vec::new()) };
         static FIRST_FRAME_MS: RefCell<Option<f64>> = const { RefCell::new(None) };
+        static WHAT_IF_REQUESTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+        static FORECAST_REQUESTS: RefCell<Vec<Option<(f64, usize)>>> = const { RefCell::new(Vec::new()) };
+        static CANCEL_REQUESTS: RefCell<u32> = const { RefCell::new(0) };
     }
 
     pub(super) fn install() {
@@ -199,6 +286,36 @@ mod web {
         });
         let _ = js_sys::Reflect::set(&api, &"select".into(), select.as_ref());
         select.forget();
+        // `whatIf({asset, action, percent, paths})` runs a what-if (see
+        // `RunWhatIf::from_page_json`); `whatIf(null)` asks for the twin's
+        // proposal alone. Errors show in `state().what_if.error`.
+        let what_if = Closure::<dyn Fn(JsValue)>::new(|spec: JsValue| {
+            let text = if spec.is_null() || spec.is_undefined() {
+                "{}".to_owned()
+            } else {
+                js_sys::JSON::stringify(&spec)
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .unwrap_or_default()
+            };
+            WHAT_IF_REQUESTS.with(|r| r.borrow_mut().push(text));
+        });
+        let _ = js_sys::Reflect::set(&api, &"whatIf".into(), what_if.as_ref());
+        what_if.forget();
+        let cancel = Closure::<dyn Fn()>::new(|| CANCEL_REQUESTS.with(|c| *c.borrow_mut() += 1));
+        let _ = js_sys::Reflect::set(&api, &"cancelWhatIf".into(), cancel.as_ref());
+        cancel.forget();
+        // `forecast(day, plan)` shows the scene `day` days ahead under the
+        // what-if's plan number `plan`; `forecast(null)` goes back to live.
+        let forecast = Closure::<dyn Fn(JsValue, JsValue)>::new(|day: JsValue, plan: JsValue| {
+            let wanted = day
+                .as_f64()
+                .filter(|d| d.is_finite() && *d >= 0.0)
+                .map(|d| (d, plan.as_f64().unwrap_or(0.0).max(0.0) as usize));
+            FORECAST_REQUESTS.with(|r| r.borrow_mut().push(wanted));
+        });
+        let _ = js_sys::Reflect::set(&api, &"forecast".into(), forecast.as_ref());
+        forecast.forget();
         let _ = js_sys::Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
         // The closure lives as long as the page.
         state.forget();
@@ -218,6 +335,9 @@ mod web {
         diagnosis: Res<DiagnosisStats>,
         executor: Option<Res<Executor>>,
         frames: Res<FrameCount>,
+        prognoses: Option<Res<Prognoses>>,
+        what_if: Option<Res<WhatIf>>,
+        forecast: Option<Res<ForecastView>>,
     ) {
         let no_screen = ScreenPositions::default();
         let screen = screen.as_deref().unwrap_or(&no_screen);
@@ -233,6 +353,9 @@ mod web {
             diagnosis: &diagnosis,
             executor: executor.as_deref().map_or("none", Executor::label),
             frames_rendered: frames.0,
+            prognoses: prognoses.as_deref(),
+            what_if: what_if.as_deref(),
+            forecast: forecast.as_deref(),
         };
         let mut value = snapshot(&sources);
         // Page load to the first frame with the line in it, as the browser measures time.
@@ -283,6 +406,45 @@ mod web {
         }
     }
 
+    /// The page's what-if requests, as the app's messages.
+    pub(super) fn forward_what_if(
+        line: Option<Res<LineDescription>>,
+        mut run: MessageWriter<crate::what_if::RunWhatIf>,
+        mut cancel: MessageWriter<crate::what_if::CancelWhatIf>,
+        mut show: MessageWriter<crate::what_if::ShowForecast>,
+        mut what_if: ResMut<WhatIf>,
+        mut window: ResMut<crate::ui::what_if_panel::WhatIfWindow>,
+    ) {
+        for text in WHAT_IF_REQUESTS.with(|r| std::mem::take(&mut *r.borrow_mut())) {
+            let Some(line) = line.as_ref() else {
+                what_if.status =
+                    WhatIfStatus::Failed("the line description has not loaded yet".into());
+                continue;
+            };
+            match crate::what_if::RunWhatIf::from_page_json(&text, &line.0) {
+                Ok(request) => {
+                    window.open = true;
+                    window.asset = request.asset.clone();
+                    run.write(request);
+                }
+                Err(reason) => what_if.status = WhatIfStatus::Failed(reason),
+            }
+        }
+        if CANCEL_REQUESTS.with(|c| std::mem::take(&mut *c.borrow_mut())) > 0 {
+            cancel.write(crate::what_if::CancelWhatIf);
+        }
+        for wanted in FORECAST_REQUESTS.with(|r| std::mem::take(&mut *r.borrow_mut())) {
+            if let Some((day, plan)) = wanted {
+                window.forecast_on = true;
+                window.forecast_day = day;
+                window.forecast_plan = plan;
+            } else {
+                window.forecast_on = false;
+            }
+            show.write(crate::what_if::ShowForecast(wanted));
+        }
+    }
+
     pub(super) fn dispatch_events(
         mut selections: MessageReader<SelectionChanged>,
         mut changes: MessageReader<crate::twin_state::TwinChanged>,
@@ -325,6 +487,14 @@ mod tests {
     fn snapshot_reports_connection_assets_and_selection() {
         let line = Line::from_json("demo.json", include_str!("../assets/lines/demo.json")).unwrap();
         let twin = Twin::new(&line, TwinConfig::default());
+        let prognoses = Prognoses {
+            by_asset: line
+                .assets
+                .iter()
+                .map(|a| (a.id.clone(), linetwin_twin::prognosis::prognose(&twin, a)))
+                .collect(),
+            at: None,
+        };
         let description = LineDescription(Arc::new(line));
         let mut screen = ScreenPositions::default();
         screen
@@ -354,8 +524,15 @@ mod tests {
             },
             executor: "inline",
             frames_rendered: 30,
+            prognoses: Some(&prognoses),
+            what_if: Some(&WhatIf::default()),
+            forecast: Some(&ForecastView::default()),
         };
         let value = snapshot(&sources);
+        assert_eq!(value["assets"]["M1"]["rul"]["state"], "no degradation");
+        assert!(value["assets"]["M1"]["rul"]["median_h"].as_f64().unwrap() > 0.0);
+        assert_eq!(value["what_if"]["status"], "idle");
+        assert_eq!(value["forecast"], Value::Null);
         assert_eq!(value["connection"], "connected");
         assert_eq!(value["frames"]["received"], 12);
         assert_eq!(value["frames"]["rejected"], 1);

@@ -351,3 +351,74 @@ fn a_restarted_gateway_continues_the_twin_even_with_old_data_in_the_same_frame()
     );
     assert!(matches!(h.status_of("M1"), AssetStatus::Level(_)));
 }
+
+#[test]
+fn a_what_if_for_the_faulted_pump_recommends_acting_and_colours_the_forecast() {
+    use linetwin::prognosis::Prognoses;
+    use linetwin::what_if::{ForecastView, RunWhatIf, ShowForecast, WhatIf, WhatIfStatus};
+    use linetwin_forecast::plan::ActionKind;
+    let mut h = Harness::new();
+    let sim = Simulator::new(&h.line, 3);
+    // Half-way up P1's ramp (onset 20 s, 240 s): degrading, not failed.
+    let mut t = 0.0;
+    while t < 150.0 {
+        h.send_waveform("P1-DE-V", &sim, t);
+        h.send_waveform("M1-DE-V", &sim, t);
+        h.app.update();
+        t += 2.0;
+    }
+    let p1 = h.app.world().resource::<Prognoses>().by_asset["P1"].clone();
+    assert_eq!(p1.state.label(), "degrading", "{p1:?}");
+
+    h.app.world_mut().write_message(RunWhatIf {
+        asset: Some("P1".into()),
+        action: ActionKind::Replace,
+        paths: 2000,
+    });
+    for _ in 0..5 {
+        h.app.update();
+    }
+    let what_if = h.app.world().resource::<WhatIf>();
+    let WhatIfStatus::Done(outcome) = &what_if.status else {
+        panic!("the what-if did not finish: {:?}", what_if.status);
+    };
+    let names: Vec<&str> = outcome.results.iter().map(|r| r.plan.as_str()).collect();
+    assert_eq!(names[0], "do nothing");
+    assert!(names.iter().any(|n| n.contains("now")), "{names:?}");
+    assert_eq!(*names.last().unwrap(), "the twin's proposal");
+    let recommendation = outcome.recommendation.as_ref().expect("a recommendation");
+    assert_ne!(
+        recommendation.best, 0,
+        "acting beats doing nothing: {}",
+        recommendation.reason
+    );
+
+    // Thirty days on, doing nothing has failed P1; the scene shows it red.
+    h.app
+        .world_mut()
+        .write_message(ShowForecast(Some((30.0, 0))));
+    h.app.update();
+    h.app.update();
+    let forecast = h
+        .app
+        .world()
+        .resource::<ForecastView>()
+        .0
+        .clone()
+        .expect("a forecast");
+    assert_eq!(forecast.assets["P1"].0, Zone::D, "{forecast:?}");
+    assert_eq!(
+        h.colour_of("P1"),
+        status_colour(AssetStatus::Level(Zone::D))
+    );
+    assert_eq!(
+        forecast.assets["M1"].0,
+        Zone::A,
+        "a healthy motor stays green a month on"
+    );
+    h.app.world_mut().write_message(ShowForecast(None));
+    h.app.update();
+    h.app.update();
+    assert!(h.app.world().resource::<ForecastView>().0.is_none());
+    assert_eq!(h.colour_of("P1"), status_colour(h.status_of("P1")));
+}

@@ -5,10 +5,13 @@ use linetwin_core::iso;
 use linetwin_core::line::{Asset, Line, SensorKind};
 use linetwin_twin::{AssetStatus, Twin};
 
+use super::what_if_panel::format_hours;
 use super::{age_label, egui_colour, inspector};
 use crate::colours::status_colour;
 use crate::diagnosis::Inspection;
 use crate::selection::Selection;
+use linetwin_forecast::rul::DegradationState;
+use linetwin_twin::prognosis::AssetPrognosis;
 
 pub fn asset_list(ui: &mut egui::Ui, line: &Line, twin: Option<&Twin>, selection: &mut Selection) {
     ui.heading("Assets");
@@ -73,7 +76,13 @@ pub fn legend(ui: &mut egui::Ui) {
 }
 
 /// Returns true when the user closed the panel.
-pub fn details(ui: &mut egui::Ui, asset: &Asset, twin: &Twin, inspection: &Inspection) -> bool {
+pub fn details(
+    ui: &mut egui::Ui,
+    asset: &Asset,
+    twin: &Twin,
+    inspection: &Inspection,
+    prognosis: Option<&AssetPrognosis>,
+) -> bool {
     let mut close = false;
     let now = twin.now().unwrap_or(0.0);
     let state = twin.asset(&asset.id);
@@ -116,6 +125,9 @@ pub fn details(ui: &mut egui::Ui, asset: &Asset, twin: &Twin, inspection: &Inspe
         boundaries.bc,
         boundaries.cd
     ));
+    if let Some(p) = prognosis {
+        remaining_life(ui, p);
+    }
     ui.separator();
     ui.heading("Sensors");
     let worst = state
@@ -175,4 +187,37 @@ pub fn details(ui: &mut egui::Ui, asset: &Asset, twin: &Twin, inspection: &Inspe
         });
     }
     close
+}
+
+/// Remaining life: by condition (trend or rated life) and by usage.
+fn remaining_life(ui: &mut egui::Ui, p: &AssetPrognosis) {
+    ui.separator();
+    ui.heading("Remaining life");
+    let text = format!(
+        "{} (10–90 %: {} – {}) · {}",
+        format_hours(p.median_h),
+        format_hours(p.low_h),
+        format_hours(p.high_h),
+        p.basis
+    );
+    if p.state == DegradationState::Degrading {
+        ui.colored_label(
+            egui::Color32::from_rgb(230, 150, 60),
+            egui::RichText::new(text).strong(),
+        );
+    } else {
+        ui.label(text);
+    }
+    ui.small(&p.evidence);
+    if let Some(usage) = &p.usage {
+        ui.label(format!(
+            "By usage: {} left at {:.0} cycles/h ({:.0} % of {:.0} rated cycles used)",
+            usage
+                .remaining_h
+                .map_or("no wear by usage (counter still)".to_owned(), format_hours),
+            usage.rate_per_h,
+            100.0 * usage.used_fraction,
+            usage.rated_cycles
+        ));
+    }
 }

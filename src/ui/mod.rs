@@ -11,6 +11,7 @@ pub mod inspector;
 mod labels;
 mod status_bar;
 pub mod time_axis;
+pub mod what_if_panel;
 
 use std::collections::BTreeMap;
 
@@ -21,10 +22,12 @@ use crate::camera::OrbitCamera;
 use crate::diagnosis::{DiagnosisStats, Inspection};
 use crate::executor::Executor;
 use crate::line_source::{LineDescription, LineStatus};
+use crate::prognosis::Prognoses;
 use crate::scene::{PickPoint, TwinAsset};
 use crate::selection::{PointerGuard, Selection};
 use crate::stream::{Connection, GatewayNotice, StreamStats};
 use crate::twin_state::{AcknowledgeAlarm, TwinState};
+use crate::what_if::{CancelWhatIf, ForecastView, RunWhatIf, ShowForecast, WhatIf};
 
 /// Where each asset's pick point appears in the window, logical pixels, and
 /// whether a click there reaches the 3D view (not under a panel).
@@ -51,9 +54,10 @@ impl Plugin for UiPlugin {
             .init_resource::<LatestNotice>()
             .add_systems(Startup, egui_camera::spawn_egui_camera)
             .add_systems(Update, (remember_notices, project_assets))
+            .init_resource::<what_if_panel::WhatIfWindow>()
             .add_systems(
                 EguiPrimaryContextPass,
-                (draw_panels, egui_camera::fit_3d_viewport).chain(),
+                (draw_panels, draw_what_if, egui_camera::fit_3d_viewport).chain(),
             );
     }
 }
@@ -122,6 +126,7 @@ fn draw_panels(
     mut selection: ResMut<Selection>,
     mut guard: ResMut<PointerGuard>,
     mut free: ResMut<FreeViewport>,
+    prognoses: Option<Res<Prognoses>>,
 ) {
     let Ok(ctx) = contexts.ctx_mut() else { return };
     let twin = twin.as_deref().map(|t| &t.0);
@@ -181,7 +186,8 @@ fn draw_panels(
                 .default_size(380.0)
                 .show(&mut root, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| {
-                        if asset_panel::details(ui, &asset, twin, &inspection) {
+                        let prognosis = prognoses.as_ref().and_then(|p| p.by_asset.get(&asset.id));
+                        if asset_panel::details(ui, &asset, twin, &inspection, prognosis) {
                             selection.0 = None;
                         }
                     });
@@ -205,6 +211,65 @@ fn draw_panels(
 
     let pointer = ctx.pointer_latest_pos();
     guard.over_ui = ctx.is_pointer_over_egui() || pointer.is_some_and(|p| !viewport.contains(p));
+}
+
+/// The what-if window, its opening button, and the forecast banner.
+#[allow(clippy::too_many_arguments)]
+fn draw_what_if(
+    mut contexts: EguiContexts,
+    line: Option<Res<LineDescription>>,
+    prognoses: Res<Prognoses>,
+    what_if: Res<WhatIf>,
+    forecast: Res<ForecastView>,
+    mut window: ResMut<what_if_panel::WhatIfWindow>,
+    mut run: MessageWriter<RunWhatIf>,
+    mut cancel: MessageWriter<CancelWhatIf>,
+    mut show: MessageWriter<ShowForecast>,
+    free: Res<FreeViewport>,
+) {
+    let Ok(ctx) = contexts.ctx_mut() else { return };
+    let Some(line) = line else { return };
+    let Some(viewport) = free.0 else { return };
+    egui::Area::new("what-if-button".into())
+        .fixed_pos(egui::pos2(viewport.right() - 110.0, viewport.top() + 8.0))
+        .show(ctx, |ui| {
+            if ui.button("What if…").clicked() {
+                window.open = !window.open;
+            }
+        });
+    if let Some(f) = &forecast.0 {
+        egui::Area::new("forecast-banner".into())
+            .fixed_pos(egui::pos2(viewport.left() + 12.0, viewport.top() + 8.0))
+            .show(ctx, |ui| {
+                egui::Frame::new()
+                    .fill(egui::Color32::from_rgb(70, 40, 120))
+                    .inner_margin(8.0)
+                    .corner_radius(4.0)
+                    .show(ui, |ui| {
+                        ui.colored_label(
+                            egui::Color32::WHITE,
+                            egui::RichText::new(format!(
+                                "FORECAST — day {:.0} under “{}”: colours are predicted failure risk, not live data",
+                                f.day, f.plan_name
+                            ))
+                            .strong(),
+                        );
+                    });
+            });
+    }
+    if !window.open {
+        return;
+    }
+    let requests = what_if_panel::show(ctx, &mut window, &line.0, &prognoses, &what_if, &forecast);
+    if let Some(request) = requests.run {
+        run.write(request);
+    }
+    if requests.cancel {
+        cancel.write(CancelWhatIf);
+    }
+    if let Some(wanted) = requests.forecast {
+        show.write(ShowForecast(wanted));
+    }
 }
 
 fn centre_message(ctx: &egui::Context, title: &str, detail: Option<&str>) {

@@ -19,7 +19,9 @@
 //! no clock: every answer is a function of its inputs (and a seed).
 
 pub mod fleet;
+pub mod line_model;
 pub mod montecarlo;
+pub mod outlook;
 pub mod plan;
 pub mod rul;
 pub mod schedule;

@@ -232,3 +232,76 @@ pub fn recommend(results: &[PlanResult]) -> Option<Recommendation> {
     }
     Some(Recommendation { best, reason })
 }
+
+/// The questions a maintenance manager asks of one asset: what if we do
+/// nothing, or `action` now, at the next planned stop, or four weeks on
+/// (deferred to the calendar's stop after that).
+pub fn standard_plans(model: &LineModel, asset: &str, action: ActionKind) -> Vec<Plan> {
+    let days = model.calendar.stop_days(model.horizon_h / 24.0);
+    let next_stop = days.iter().copied().find(|d| *d > 0.0).unwrap_or(0.0);
+    let deferred = days.iter().copied().find(|d| *d >= 28.0).unwrap_or(28.0);
+    let mut plans = vec![Plan::do_nothing()];
+    if matches!(action, ActionKind::RunToFailure) {
+        return plans;
+    }
+    for (when, day) in [
+        ("now".to_owned(), 0.0),
+        (format!("at the next stop (day {next_stop:.0})"), next_stop),
+        (format!("deferred 4 weeks (day {deferred:.0})"), deferred),
+    ] {
+        plans.push(Plan {
+            name: format!("{} {asset} {when}", action.label()),
+            actions: vec![Action {
+                asset: asset.to_owned(),
+                kind: action,
+                at_h: day * 24.0,
+            }],
+        });
+    }
+    plans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Calendar, FaultKind, Stage};
+    use crate::weibull::Weibull;
+
+    #[test]
+    fn standard_plans_ask_now_next_stop_and_four_weeks_on() {
+        let life = Weibull::new(2.0, 1000.0).unwrap();
+        let model = LineModel {
+            assets: vec![AssetModel {
+                id: "P1".into(),
+                new_life: life,
+                now: LifeNow::Weibull { life, age_h: 0.0 },
+                fault: FaultKind::None,
+                part_cost: 1.0,
+                labour_h: 1.0,
+                duration_h: 1.0,
+                line_stop: true,
+                failure_cost: 1.0,
+                failure_downtime_h: 1.0,
+                buffer_h: 0.0,
+            }],
+            stages: vec![Stage { units: vec![0] }],
+            production_value_per_h: 1.0,
+            labour_rate_per_h: 1.0,
+            horizon_h: 24.0 * 365.0,
+            calendar: Calendar {
+                first_day: 6.0,
+                every_days: 7.0,
+                max_stop_h: 16.0,
+            },
+        };
+        let plans = standard_plans(&model, "P1", ActionKind::Replace);
+        let days: Vec<f64> = plans
+            .iter()
+            .skip(1)
+            .map(|p| p.actions[0].at_h / 24.0)
+            .collect();
+        assert_eq!(plans[0].name, "do nothing");
+        assert_eq!(days, vec![0.0, 6.0, 34.0]);
+        assert!(plans[2].name.contains("next stop"), "{}", plans[2].name);
+    }
+}

@@ -161,7 +161,17 @@ impl Runner {
         };
         Some(match task.step(&mut self.engines) {
             Slice::Progress { done, total } => {
-                self.running = Some((id, task));
+                // Round robin: a long job (a what-if) goes behind the jobs
+                // waiting, so blocks keep being diagnosed while it runs.
+                if self.queue.is_empty() {
+                    self.running = Some((id, task));
+                } else {
+                    self.queue.push_back(Queued {
+                        id,
+                        latest: None,
+                        task,
+                    });
+                }
                 (Reply::Progress { id, done, total }, Vec::new())
             }
             Slice::Done(output, payload) => (
@@ -244,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn long_jobs_report_progress_between_slices_and_run_in_order() {
+    fn long_jobs_report_progress_and_let_short_ones_through_between_slices() {
         let mut runner = Runner::new();
         runner.push(1, counting(3));
         runner.push(2, counting(1));
@@ -259,6 +269,10 @@ mod tests {
                     done: 1,
                     total: 3
                 },
+                Reply::Failed {
+                    id: 2,
+                    reason: "counted to 1".into()
+                },
                 Reply::Progress {
                     id: 1,
                     done: 2,
@@ -267,10 +281,6 @@ mod tests {
                 Reply::Failed {
                     id: 1,
                     reason: "counted to 3".into()
-                },
-                Reply::Failed {
-                    id: 2,
-                    reason: "counted to 1".into()
                 },
             ]
         );

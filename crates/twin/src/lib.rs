@@ -25,6 +25,7 @@ pub mod event;
 pub mod history;
 pub mod level;
 pub mod observation;
+pub mod prognosis;
 pub mod snapshot;
 pub mod temperature;
 pub mod twin;
