@@ -262,6 +262,7 @@ mod web {
         static WHAT_IF_REQUESTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
         static FORECAST_REQUESTS: RefCell<Vec<Option<(f64, usize)>>> = const { RefCell::new(Vec::new()) };
         static CANCEL_REQUESTS: RefCell<u32> = const { RefCell::new(0) };
+        static WINDOW_REQUESTS: RefCell<Option<bool>> = const { RefCell::new(None) };
     }
 
     pub(super) fn install() {
@@ -316,6 +317,13 @@ mod web {
         });
         let _ = js_sys::Reflect::set(&api, &"forecast".into(), forecast.as_ref());
         forecast.forget();
+        // `whatIfWindow(open)` shows or hides the what-if window (a shown
+        // forecast stays).
+        let window_open = Closure::<dyn Fn(JsValue)>::new(|open: JsValue| {
+            WINDOW_REQUESTS.with(|w| *w.borrow_mut() = Some(open.is_truthy()));
+        });
+        let _ = js_sys::Reflect::set(&api, &"whatIfWindow".into(), window_open.as_ref());
+        window_open.forget();
         let _ = js_sys::Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
         // The closure lives as long as the page.
         state.forget();
@@ -429,6 +437,9 @@ mod web {
                 }
                 Err(reason) => what_if.status = WhatIfStatus::Failed(reason),
             }
+        }
+        if let Some(open) = WINDOW_REQUESTS.with(|w| w.borrow_mut().take()) {
+            window.open = open;
         }
         if CANCEL_REQUESTS.with(|c| std::mem::take(&mut *c.borrow_mut())) > 0 {
             cancel.write(crate::what_if::CancelWhatIf);

@@ -111,10 +111,10 @@ pub fn details(
                 ui.strong(format!("Zone {} — {}", zone.letter(), zone.meaning()))
             }
             AssetStatus::Stale => ui.strong(format!(
-                "Stale: no vibration data for more than {:.0} s of data time",
+                "Stale: no vibration or temperature data for more than {:.0} s of data time",
                 twin.config().stale_after_s
             )),
-            AssetStatus::NoData => ui.strong("No vibration data yet"),
+            AssetStatus::NoData => ui.strong("No data yet"),
         };
     });
     ui.small(format!(

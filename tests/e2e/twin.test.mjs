@@ -150,4 +150,76 @@ describe('linetwin in headless Chromium', () => {
     report.frames_rendered = s.frames_rendered;
     report.seconds_running = s.now_s;
   });
+
+  test('a what-if for the faulted asset compares plans, recommends one, and forecasts the scene', async () => {
+    await waitFor(page, `${faultedAsset} seen degrading, with a remaining life`,
+      (id) => { const r = window.linetwin.state().assets[id].rul; return r && r.state === 'degrading' && r.median_h >= 0; }, 180000, faultedAsset);
+    const healthy = (await state(page)).assets.M1.rul;
+    assert.equal(healthy.state, 'no degradation');
+    assert.match(healthy.basis, /rated life/);
+    const robot = (await state(page)).assets.R1.rul;
+    assert.ok(robot.usage && robot.usage.rate_per_h > 0, `the robot's life by usage: ${JSON.stringify(robot)}`);
+
+    const started = Date.now();
+    await page.evaluate((id) => window.linetwin.whatIf({ asset: id, action: 'replace' }), faultedAsset);
+    const progress = [];
+    let outcome;
+    while (Date.now() - started < 240000) {
+      const w = (await state(page)).what_if;
+      if (w.status === 'running') progress.push([w.done ?? 0, w.total ?? 0]);
+      if (w.status === 'done') { outcome = w; break; }
+      assert.ok(!['failed', 'cancelled'].includes(w.status), `what-if ${w.status}: ${w.error}`);
+      await page.waitForTimeout(200);
+    }
+    assert.ok(outcome, 'the what-if finished within 4 minutes');
+    report.what_if_ms = Date.now() - started;
+    report.what_if_progress = progress;
+    report.what_if = outcome;
+    assert.ok(progress.length > 0, 'progress was shown while it ran');
+    const names = outcome.plans.map((p) => p.plan);
+    assert.equal(names[0], 'do nothing');
+    assert.ok(names.some((n) => n.includes('now')), JSON.stringify(names));
+    assert.equal(names.at(-1), "the twin's proposal");
+    assert.ok(outcome.plans.every((p) => p.paths === 10000 && p.has_trajectory), 'every plan ran its paths and kept the trajectory');
+    assert.ok(outcome.plans[0].focus.failure_probability_at_horizon > 0.9, 'doing nothing, the faulted asset fails');
+    assert.notEqual(outcome.recommendation.plan, 'do nothing', outcome.recommendation.reason);
+    assert.ok(outcome.recommendation.reason.length > 20, outcome.recommendation.reason);
+    await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-what-if.png') });
+
+    // The scene a month on: replaced now, the asset is predicted healthy
+    // (green) though it is red live; doing nothing, it is predicted failed.
+    const nowPlan = names.findIndex((n) => n.includes('now'));
+    await page.evaluate(() => window.linetwin.whatIfWindow(false));
+    const live = await dominantHue(faultedAsset);
+    await page.evaluate((plan) => window.linetwin.forecast(30, plan), nowPlan);
+    await waitFor(page, 'the forecast at day 30',
+      (id) => { const s = window.linetwin.state(); return s.forecast && s.forecast.day === 30 && s.assets[id].forecast; }, 30000, faultedAsset);
+    const replaced = (await state(page)).assets[faultedAsset].forecast;
+    assert.ok(['A', 'B'].includes(replaced.zone), `replaced now, a month on: ${JSON.stringify(replaced)}`);
+    await page.waitForTimeout(3000);
+    const forecastHue = await dominantHue(faultedAsset);
+    await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-forecast.png') });
+    report.hues = { live, forecast: forecastHue };
+    assert.ok(forecastHue.green > forecastHue.red, `the forecast paints it green: ${JSON.stringify(report.hues)}`);
+    await page.evaluate(() => window.linetwin.forecast(30, 0));
+    await waitFor(page, 'the do-nothing forecast',
+      (id) => { const s = window.linetwin.state(); return s.forecast && s.forecast.plan === 0 && s.assets[id].forecast; }, 30000, faultedAsset);
+    assert.equal((await state(page)).assets[faultedAsset].forecast.zone, 'D');
+    await page.evaluate(() => window.linetwin.forecast(null));
+    await waitFor(page, 'back to live', () => window.linetwin.state().forecast === null, 30000);
+  });
+
+  /** Counts red- and green-dominant pixels around an asset's pick point. */
+  async function dominantHue(id) {
+    const [x, y] = (await state(page)).assets[id].screen;
+    const png = PNG.sync.read(await page.screenshot({ clip: { x: Math.max(0, x - 12), y: Math.max(0, y - 12), width: 24, height: 24 } }));
+    let red = 0;
+    let green = 0;
+    for (let i = 0; i < png.data.length; i += 4) {
+      const [r, g, b] = [png.data[i], png.data[i + 1], png.data[i + 2]];
+      if (r > 1.4 * g && r > 1.4 * b) red += 1;
+      if (g > 1.25 * r && g > 1.1 * b) green += 1;
+    }
+    return { red, green };
+  }
 });

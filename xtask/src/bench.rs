@@ -97,6 +97,19 @@ pub fn run(root: &Path, with_browser: bool) -> Result<()> {
         Command::new("node").args(["-e", &twin_script]),
         "twin (wasm)",
     )?;
+    let mc_script = format!(
+        "const b = require({:?}); console.log(b.bench_montecarlo({MIN_MS}));",
+        out.join("linetwin_bench.js")
+    );
+    let mc_wasm = measure(
+        Command::new("node").args(["-e", &mc_script]),
+        "Monte Carlo (wasm)",
+    )?;
+    let mc_native = measure(
+        Command::new(target_dir().join("release").join("linetwin-bench"))
+            .args([MIN_MS, "montecarlo"]),
+        "Monte Carlo (native)",
+    )?;
     let twin_native = measure(
         Command::new(target_dir().join("release").join("linetwin-bench")).args([MIN_MS, "twin"]),
         "twin (native)",
@@ -131,7 +144,17 @@ pub fn run(root: &Path, with_browser: bool) -> Result<()> {
             .unwrap_or(0.0)
             / 1e6
     );
+    let paths = |v: &serde_json::Value| v["paths_per_second"].as_f64().unwrap_or(0.0);
+    println!("Monte Carlo of a plan, 50 assets, one year:");
+    for (name, v) in [("native", &mc_native), ("wasm32", &mc_wasm)] {
+        println!(
+            "  {name:<18} {:>9.0} paths/s  {:>6.0} ms per 10 000 paths",
+            paths(v),
+            v["ms_per_10000_paths"].as_f64().unwrap_or(0.0)
+        );
+    }
     let report = serde_json::json!({
+        "montecarlo_native": mc_native, "montecarlo_wasm": mc_wasm,
         "native": native, "wasm": wasm, "wasm_over_native": ratio,
         "twin_native": twin_native, "twin_wasm": twin_wasm,
     });

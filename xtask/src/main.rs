@@ -182,6 +182,7 @@ fn non_viewer_packages() -> Vec<&'static str> {
     [
         "linetwin-core",
         "linetwin-twin",
+        "linetwin-forecast",
         "linetwin-jobs",
         "linetwin-worker",
         "linetwin-server",

@@ -24,6 +24,10 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         &["bevy", "tokio", "web-sys", "js-sys", "wasm-bindgen", "gloo"],
     ),
     (
+        "linetwin-forecast",
+        &["bevy", "tokio", "web-sys", "js-sys", "wasm-bindgen", "gloo"],
+    ),
+    (
         "linetwin-jobs",
         &["bevy", "tokio", "web-sys", "js-sys", "wasm-bindgen", "gloo"],
     ),

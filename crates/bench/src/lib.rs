@@ -3,6 +3,7 @@
 //! the scripted fault half-grown). The same code runs natively and in wasm32,
 //! so the two numbers compare like with like.
 
+pub mod montecarlo;
 pub mod twin;
 
 use linetwin_core::diagnosis::{Diagnoser, DiagnosisInput};
@@ -94,6 +95,12 @@ mod web {
     #[wasm_bindgen]
     pub fn bench(min_ms: f64) -> String {
         super::run(min_ms, js_sys::Date::now, "wasm32 (simd128)")
+    }
+
+    /// Monte Carlo paths per second in wasm32 (50 assets, one year).
+    #[wasm_bindgen]
+    pub fn bench_montecarlo(min_ms: f64) -> String {
+        super::montecarlo::paths_per_second(min_ms, js_sys::Date::now).to_string()
     }
 
     /// The twin's ingest throughput in wasm32.

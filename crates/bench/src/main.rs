@@ -10,6 +10,12 @@ fn main() {
             report["history_after_one_week"] = linetwin_bench::twin::history_after(7.0);
             println!("{report}");
         }
+        Some("montecarlo") => {
+            println!(
+                "{}",
+                linetwin_bench::montecarlo::paths_per_second(min_ms, clock)
+            );
+        }
         _ => println!("{}", linetwin_bench::run(min_ms, clock, "native")),
     }
 }

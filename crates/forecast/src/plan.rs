@@ -292,7 +292,9 @@ impl Plan {
                 {
                     return Err(invalid("a reduction is between 0 and 90 %"));
                 }
-                ActionKind::AgeReplacement { interval_h } if !(interval_h > 0.0) => {
+                ActionKind::AgeReplacement { interval_h }
+                    if interval_h.is_nan() || interval_h <= 0.0 =>
+                {
                     return Err(invalid("the replacement interval must be positive"));
                 }
                 _ => {}

@@ -374,7 +374,10 @@ pub fn estimate_rul(
                 _ => 1.0,
             };
             for _ in 0..config.samples {
-                let rul = if rng.uniform() < trend_weight || prior.is_none() {
+                let from_fleet = prior.filter(|_| rng.uniform() >= trend_weight);
+                let rul = if let Some(p) = from_fleet {
+                    sample_remaining_duration(p, since, &mut rng).min(cap)
+                } else {
                     let (z0, z1) = (rng.normal(), rng.normal());
                     let a = fit.mean[0] + chol[0][0] * z0;
                     let b = fit.mean[1] + chol[1][0] * z0 + chol[1][1] * z1;
@@ -387,9 +390,6 @@ pub fn estimate_rul(
                     } else {
                         cap
                     }
-                } else {
-                    let p = prior.expect("checked above");
-                    sample_remaining_duration(p, since, &mut rng).min(cap)
                 };
                 samples.push(rul);
             }

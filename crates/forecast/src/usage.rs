@@ -29,7 +29,7 @@ pub fn usage_life(readings: &[(f64, f64)], rated_cycles: f64) -> Option<UsageLif
         .map_or(0, |i| i + 1);
     let run = &valid[since_reset..];
     let (&(t0, c0), &(t1, c1)) = (run.first()?, run.last()?);
-    if run.len() < 2 || t1 <= t0 || !(rated_cycles > 0.0) {
+    if run.len() < 2 || t1 <= t0 || rated_cycles.is_nan() || rated_cycles <= 0.0 {
         return None;
     }
     let rate_per_h = (c1 - c0) / (t1 - t0);

@@ -91,6 +91,8 @@ pub struct SpectrumHeader {
 /// What a finished job gives back, with the layout of its payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+// Outputs travel boxed (`Reply::Done`), so the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Output {
     /// Payload: the samples (handed back for the waveform plot), then the
     /// velocity, envelope and whitened envelope spectra.
