@@ -287,7 +287,7 @@ mod web {
         });
         let _ = js_sys::Reflect::set(&api, &"select".into(), select.as_ref());
         select.forget();
-        // `whatIf({asset, action, percent, paths})` runs a what-if (see
+        // `whatIf({asset, action, percent, day, paths})` runs a what-if (see
         // `RunWhatIf::from_page_json`); `whatIf(null)` asks for the twin's
         // proposal alone. Errors show in `state().what_if.error`.
         let what_if = Closure::<dyn Fn(JsValue)>::new(|spec: JsValue| {

@@ -31,6 +31,9 @@ pub const DEFAULT_PATHS: usize = 10_000;
 pub struct RunWhatIf {
     pub asset: Option<String>,
     pub action: ActionKind,
+    /// A date of the user's own for the action, days from now, beside the
+    /// standard ones.
+    pub day: Option<f64>,
     pub paths: usize,
 }
 
@@ -50,6 +53,8 @@ struct PageRequest {
     action: Option<String>,
     #[serde(default)]
     percent: Option<f64>,
+    #[serde(default)]
+    day: Option<f64>,
     #[serde(default)]
     paths: Option<usize>,
 }
@@ -88,9 +93,15 @@ impl RunWhatIf {
                 ));
             }
         };
+        if let Some(day) = request.day
+            && !(day.is_finite() && day >= 0.0)
+        {
+            return Err(format!("whatIf: field `day`: {day} is not a day from now"));
+        }
         Ok(RunWhatIf {
             asset: request.asset,
             action,
+            day: request.day,
             paths: request.paths.unwrap_or(DEFAULT_PATHS),
         })
     }
@@ -190,10 +201,22 @@ fn start(
         .map(|(id, p)| (id.clone(), (p.life_now.clone(), p.fault)))
         .collect();
     let model = from_line(&line.0, &lives);
-    let plans: Vec<Plan> = match &request.asset {
+    let mut plans: Vec<Plan> = match &request.asset {
         Some(asset) => standard_plans(&model, asset, request.action),
         None => vec![Plan::do_nothing()],
     };
+    if let (Some(asset), Some(day)) = (&request.asset, request.day)
+        && !matches!(request.action, ActionKind::RunToFailure)
+    {
+        plans.push(Plan {
+            name: format!("{} {asset} on day {day:.0}", request.action.label()),
+            actions: vec![linetwin_forecast::plan::Action {
+                asset: asset.clone(),
+                kind: request.action,
+                at_h: day * 24.0,
+            }],
+        });
+    }
     let propose_for: Vec<String> = prognoses
         .by_asset
         .values()
@@ -313,6 +336,7 @@ mod tests {
             (r#"{"asset":"PX"}"#, "no asset `PX`"),
             (r#"{"action":"pray"}"#, "field `action`"),
             (r#"{"percent":120}"#, "field `percent`"),
+            (r#"{"day":-3}"#, "field `day`"),
             (r#"{"assets":"P1"}"#, "unknown field"),
         ] {
             let error = RunWhatIf::from_page_json(text, &line).unwrap_err();

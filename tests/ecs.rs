@@ -373,6 +373,7 @@ fn a_what_if_for_the_faulted_pump_recommends_acting_and_colours_the_forecast() {
     h.app.world_mut().write_message(RunWhatIf {
         asset: Some("P1".into()),
         action: ActionKind::Replace,
+        day: Some(3.0),
         paths: 2000,
     });
     for _ in 0..5 {
@@ -385,6 +386,10 @@ fn a_what_if_for_the_faulted_pump_recommends_acting_and_colours_the_forecast() {
     let names: Vec<&str> = outcome.results.iter().map(|r| r.plan.as_str()).collect();
     assert_eq!(names[0], "do nothing");
     assert!(names.iter().any(|n| n.contains("now")), "{names:?}");
+    assert!(
+        names.contains(&"replace P1 on day 3"),
+        "the user's own date: {names:?}"
+    );
     assert_eq!(*names.last().unwrap(), "the twin's proposal");
     let recommendation = outcome.recommendation.as_ref().expect("a recommendation");
     assert_ne!(

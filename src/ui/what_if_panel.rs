@@ -21,6 +21,8 @@ pub struct WhatIfWindow {
     pub asset: Option<String>,
     pub action: ActionChoice,
     pub percent: f64,
+    /// A date of the user's own, days from now.
+    pub own_day: Option<f64>,
     pub forecast_on: bool,
     pub forecast_day: f64,
     pub forecast_plan: usize,
@@ -33,6 +35,7 @@ impl Default for WhatIfWindow {
             asset: None,
             action: ActionChoice::Replace,
             percent: 20.0,
+            own_day: None,
             forecast_on: false,
             forecast_day: 30.0,
             forecast_plan: 0,
@@ -222,6 +225,7 @@ fn controls(
                 requests.run = Some(RunWhatIf {
                     asset: window.asset.clone(),
                     action: window.action.action(window.percent),
+                    day: window.own_day,
                     paths: DEFAULT_PATHS,
                 });
             }

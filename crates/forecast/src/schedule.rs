@@ -215,7 +215,11 @@ pub fn recommend(results: &[PlanResult]) -> Option<Recommendation> {
         chosen.p90_downtime_h
     );
     if let Some((_, other)) = runner_up {
-        if tied.len() > 1 {
+        if (other.expected_cost - chosen.expected_cost).abs() < 1e-9
+            && (other.p90_downtime_h - chosen.p90_downtime_h).abs() < 1e-9
+        {
+            reason.push_str(&format!("; the same outcome as “{}”", other.plan));
+        } else if tied.len() > 1 {
             reason.push_str(&format!(
                 "; costs within {:.0} % of “{}”, and the lower downtime risk",
                 TIE * 100.0,

@@ -189,6 +189,7 @@ mod tests {
     fn age_replacement_reproduces_the_known_optimum() {
         let life = Weibull::new(2.5, 1000.0).unwrap();
         let (interval, rate) = optimal_age_replacement(&life, 1.0, 5.0).unwrap();
+        println!("optimal age replacement: every {interval:.1} h at {rate:.6} per hour");
         assert!(
             (interval - 493.0).abs() < 3.0,
             "optimal interval {interval}"

@@ -253,3 +253,32 @@ fn a_plan_naming_an_unknown_asset_is_refused_with_its_name() {
         .expect("refused");
     assert!(error.to_string().contains("`PX`"), "{error}");
 }
+
+#[test]
+fn two_plans_with_the_same_outcome_are_called_the_same() {
+    let model = degrading_line();
+    let now = |name: &str| Plan {
+        name: name.into(),
+        actions: vec![Action {
+            asset: "P1".into(),
+            kind: ActionKind::Replace,
+            at_h: 0.0,
+        }],
+    };
+    let results = simulate(
+        &model,
+        vec![Plan::do_nothing(), now("A"), now("B")],
+        1000,
+        9,
+    );
+    let recommendation = recommend(&results).unwrap();
+    assert_eq!(
+        results[recommendation.best].plan, "A",
+        "the first of equals"
+    );
+    assert!(
+        recommendation.reason.contains("the same outcome as “B”"),
+        "{}",
+        recommendation.reason
+    );
+}
