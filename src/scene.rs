@@ -343,11 +343,7 @@ fn paint_health(
             .as_ref()
             .map_or(AssetStatus::NoData, |t| t.0.status(&asset.id));
         // A forecast paints the predicted level instead (the banner says so).
-        let status = forecast
-            .as_ref()
-            .and_then(|f| f.0.as_ref())
-            .and_then(|f| f.assets.get(&asset.id))
-            .map_or(live, |(zone, _)| AssetStatus::Level(*zone));
+        let status = forecast.as_ref().map_or(live, |f| f.shown(&asset.id, live));
         let selected = selection.0.as_deref() == Some(asset.id.as_str());
         let colour = status_colour(status);
         let emissive = glow(status, selected, time.elapsed_secs());

@@ -48,6 +48,7 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
                 json!({
                     "median_h": p.median_h, "low_h": p.low_h, "high_h": p.high_h,
                     "state": p.state.label(), "basis": p.basis, "sensor": p.sensor,
+                    "detected_at_s": p.detected_at_s,
                     "evidence": p.evidence,
                     "usage": p.usage.as_ref().map(|u| json!({
                         "remaining_h": u.remaining_h, "rate_per_h": u.rate_per_h,

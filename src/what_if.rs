@@ -158,6 +158,17 @@ pub struct Forecast {
     pub assets: BTreeMap<String, (Zone, f64)>,
 }
 
+impl ForecastView {
+    /// What the scene shows for an asset: its predicted level while a
+    /// forecast is on, its live status otherwise.
+    pub fn shown(&self, id: &str, live: linetwin_twin::AssetStatus) -> linetwin_twin::AssetStatus {
+        self.0
+            .as_ref()
+            .and_then(|f| f.assets.get(id))
+            .map_or(live, |(zone, _)| linetwin_twin::AssetStatus::Level(*zone))
+    }
+}
+
 pub struct WhatIfPlugin;
 
 impl Plugin for WhatIfPlugin {

@@ -1,15 +1,18 @@
-//! Asset ids floating over the 3D view, framed in their status colour.
+//! Asset ids floating over the 3D view, framed in their status colour (the
+//! predicted one while a forecast is shown, as the scene is).
 
 use bevy_egui::egui;
 use linetwin_twin::{AssetStatus, Twin};
 
 use super::{ScreenPositions, egui_colour};
 use crate::colours::status_colour;
+use crate::what_if::ForecastView;
 
 pub fn show(
     ctx: &egui::Context,
     screen: &ScreenPositions,
     twin: Option<&Twin>,
+    forecast: Option<&ForecastView>,
     viewport: egui::Rect,
 ) {
     let painter = ctx
@@ -19,7 +22,8 @@ pub fn show(
         ))
         .with_clip_rect(viewport);
     for (id, (position, _)) in &screen.0 {
-        let status = twin.map_or(AssetStatus::NoData, |t| t.status(id));
+        let live = twin.map_or(AssetStatus::NoData, |t| t.status(id));
+        let status = forecast.map_or(live, |f| f.shown(id, live));
         let at = egui::pos2(position.x, position.y - 28.0);
         let galley = painter.layout_no_wrap(
             id.clone(),

@@ -109,6 +109,13 @@ pub fn age_label(seconds: f64) -> String {
     }
 }
 
+/// What lies ahead: remaining lives and the forecast on show.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct Outlook<'w> {
+    prognoses: Option<Res<'w, Prognoses>>,
+    forecast: Option<Res<'w, ForecastView>>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn draw_panels(
     mut contexts: EguiContexts,
@@ -126,7 +133,7 @@ fn draw_panels(
     mut selection: ResMut<Selection>,
     mut guard: ResMut<PointerGuard>,
     mut free: ResMut<FreeViewport>,
-    prognoses: Option<Res<Prognoses>>,
+    outlook: Outlook,
 ) {
     let Ok(ctx) = contexts.ctx_mut() else { return };
     let twin = twin.as_deref().map(|t| &t.0);
@@ -186,7 +193,10 @@ fn draw_panels(
                 .default_size(380.0)
                 .show(&mut root, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| {
-                        let prognosis = prognoses.as_ref().and_then(|p| p.by_asset.get(&asset.id));
+                        let prognosis = outlook
+                            .prognoses
+                            .as_ref()
+                            .and_then(|p| p.by_asset.get(&asset.id));
                         if asset_panel::details(ui, &asset, twin, &inspection, prognosis) {
                             selection.0 = None;
                         }
@@ -198,7 +208,9 @@ fn draw_panels(
     free.0 = Some(viewport);
 
     match &*status {
-        LineStatus::Loaded => labels::show(ctx, &screen, twin, viewport),
+        LineStatus::Loaded => {
+            labels::show(ctx, &screen, twin, outlook.forecast.as_deref(), viewport)
+        }
         LineStatus::Loading => centre_message(ctx, "Loading the line description…", None),
         LineStatus::Retrying { reason, attempt } => {
             centre_message(

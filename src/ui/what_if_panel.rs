@@ -86,14 +86,9 @@ impl ActionChoice {
     }
 }
 
-/// "12 min", "5.2 h", "41 d", "> 10 y": a remaining life for a person.
+/// A remaining life for a person ("12 min", "41 d").
 pub fn format_hours(hours: f64) -> String {
-    match hours {
-        h if !h.is_finite() || h > 87_600.0 => "> 10 y".to_owned(),
-        h if h < 1.0 => format!("{:.0} min", h * 60.0),
-        h if h < 48.0 => format!("{h:.1} h"),
-        h => format!("{:.0} d", h / 24.0),
-    }
+    linetwin_forecast::rul::hours_in_words(hours)
 }
 
 pub struct Requests {
@@ -426,18 +421,5 @@ fn forecast_controls(
                 .forecast_on
                 .then_some((window.forecast_day, window.forecast_plan)),
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::format_hours;
-
-    #[test]
-    fn remaining_lives_read_naturally() {
-        assert_eq!(format_hours(0.25), "15 min");
-        assert_eq!(format_hours(5.24), "5.2 h");
-        assert_eq!(format_hours(24.0 * 41.0), "41 d");
-        assert_eq!(format_hours(f64::INFINITY), "> 10 y");
     }
 }

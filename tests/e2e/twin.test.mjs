@@ -168,12 +168,15 @@ describe('linetwin in headless Chromium', () => {
     await page.evaluate(() => window.linetwin.cancelWhatIf());
     await waitFor(page, 'the what-if cancelled', () => window.linetwin.state().what_if.status === 'cancelled', 30000);
 
+    const runsBefore = (await state(page)).what_if.runs;
     const started = Date.now();
     await page.evaluate((id) => window.linetwin.whatIf({ asset: id, action: 'replace' }), faultedAsset);
     const progress = [];
     let outcome;
     while (Date.now() - started < 240000) {
       const w = (await state(page)).what_if;
+      // The request is taken up in the next frame; until then the state is the cancelled run's.
+      if (w.runs === runsBefore) { await page.waitForTimeout(200); continue; }
       if (w.status === 'running') progress.push([w.done ?? 0, w.total ?? 0]);
       if (w.status === 'done') { outcome = w; break; }
       assert.ok(!['failed', 'cancelled'].includes(w.status), `what-if ${w.status}: ${w.error}`);

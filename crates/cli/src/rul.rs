@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use linetwin_forecast::fleet::{FleetPrior, FleetRun, condition_factor};
-use linetwin_forecast::rul::{RulConfig, estimate_rul};
+use linetwin_forecast::rul::{RulConfig, RulError, estimate_rul, prior_only_rul};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -69,13 +69,23 @@ pub fn run(manifest_path: &Path, json: bool) -> Result<()> {
     for target in loaded.iter().filter(|l| l.record.role == Role::Predict) {
         let record = target.record;
         let prior = prior_for(record, &history)?;
-        let rul = estimate_rul(
-            &target.t_h,
-            &target.values,
-            Some(&prior),
-            &RulConfig::default(),
-        )
-        .with_context(|| format!("record `{}`: cannot predict", record.id))?;
+        // Hours in the files are elapsed since the component was new.
+        let config = RulConfig {
+            age_at_start_h: target.t_h.first().copied().unwrap_or(0.0).max(0.0),
+            ..RulConfig::default()
+        };
+        let rul = match estimate_rul(&target.t_h, &target.values, Some(&prior), &config) {
+            Ok(rul) => rul,
+            // Too short a history is still a component of known age.
+            Err(RulError::TooFew { usable, .. }) => {
+                let age = target.t_h.last().copied().unwrap_or(0.0);
+                prior_only_rul(&prior, age, usable, &config)
+            }
+            Err(error) => {
+                return Err(error)
+                    .with_context(|| format!("record `{}`: cannot predict", record.id));
+            }
+        };
         if json {
             println!(
                 "{}",
@@ -132,8 +142,18 @@ fn prior_for(record: &Record, history: &[&Loaded]) -> Result<FleetPrior> {
     };
     let mut runs = Vec::new();
     for h in fleet {
-        let run = FleetRun::learn(&h.record.id, &h.t_h, &h.values)
-            .with_context(|| format!("history record `{}`", h.record.id))?;
+        // One unusable run (too short to learn from) must not stop every
+        // prediction; it is reported and left out.
+        let run = match FleetRun::learn(&h.record.id, &h.t_h, &h.values) {
+            Ok(run) => run,
+            Err(error) => {
+                eprintln!(
+                    "warning: history record `{}` left out: {error}",
+                    h.record.id
+                );
+                continue;
+            }
+        };
         let factor = condition_factor(h.record.rpm, h.record.load_n, record.rpm, record.load_n);
         runs.push(run.scaled(factor));
     }

@@ -421,3 +421,25 @@ fn rul_errors_name_the_record_and_the_field() {
         &["pump-9", "3 values", "2"],
     );
 }
+
+#[test]
+fn rul_of_a_component_with_only_a_few_snapshots_comes_from_the_fleet() {
+    let dir = scratch("rul-short");
+    write_f32(&dir.join("t.f32"), &[100.0, 101.0, 102.0, 103.0]);
+    write_f32(&dir.join("x.f32"), &[0.06, 0.061, 0.059, 0.06]);
+    let predict = serde_json::json!({
+        "id": "new-pump", "role": "predict", "group": "ims-6000lb-2000rpm", "rpm": 2000.0,
+        "load_n": 26690.0, "indicator_kind": "mean_abs_g", "indicator": "x.f32", "t_h": "t.f32",
+    });
+    let manifest = rul_manifest(&dir, predict);
+    let out = linetwin(&["rul", "--manifest", manifest.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let answer: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(answer["state"], "no degradation");
+    assert_eq!(answer["at_h"], 103.0);
+    assert!(answer["rul_h"].as_f64().unwrap() > 0.0, "{answer}");
+    assert!(
+        answer["evidence"].as_str().unwrap().contains("too few"),
+        "{answer}"
+    );
+}

@@ -35,11 +35,13 @@ impl FleetRun {
         Ok(FleetRun::from_analysis(id, &analysis))
     }
 
+    /// Times are hours since the component was new (the manifest's
+    /// elapsed hours), so a history that starts late still counts its
+    /// whole life; a negative start is taken as the origin.
     fn from_analysis(id: &str, analysis: &Analysis) -> FleetRun {
-        let life_h = analysis.now_h - analysis.start_h;
-        let onset_h = analysis
-            .detected_at_h
-            .map_or(life_h, |t| t - analysis.start_h);
+        let origin = analysis.start_h.min(0.0);
+        let life_h = analysis.now_h - origin;
+        let onset_h = analysis.detected_at_h.map_or(life_h, |t| t - origin);
         FleetRun {
             id: id.to_owned(),
             life_h,

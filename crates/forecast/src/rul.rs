@@ -116,6 +116,11 @@ pub struct Rul {
     pub state: DegradationState,
     pub basis: Basis,
     pub detected_at_h: Option<f64>,
+    /// The indicator now (smoothed) over its baseline.
+    pub level_ratio: f64,
+    pub baseline: f64,
+    /// Growth of the log ratio per hour while degrading (the fit's mean).
+    pub growth_per_h: Option<f64>,
     /// The evidence, in words.
     pub evidence: String,
     /// The distribution: RUL at 0 %, 5 %, ..., 100 %.
@@ -422,9 +427,47 @@ pub fn estimate_rul(
         state,
         basis,
         detected_at_h: analysis.detected_at_h,
+        level_ratio: analysis.current_log_ratio.exp(),
+        baseline: analysis.baseline,
+        growth_per_h: analysis.fit.as_ref().map(|f| f.mean[1]),
         evidence,
         quantiles,
     })
+}
+
+/// The fleet's answer alone, for a component of age `age_h` whose history
+/// is too short to judge: it is treated as healthy (nothing says
+/// otherwise), and the evidence says why.
+pub fn prior_only_rul(prior: &FleetPrior, age_h: f64, snapshots: usize, config: &RulConfig) -> Rul {
+    let mut rng = SplitMix64::keyed(&[config.seed, snapshots as u64]);
+    let cap = 5.0 * prior.onset.scale_h;
+    let mut samples: Vec<f64> = (0..config.samples.max(1))
+        .map(|_| {
+            let onset = prior.onset.sample_residual(age_h.max(0.0), &mut rng);
+            (onset + sample_remaining_duration(prior, 0.0, &mut rng)).min(cap)
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    let q = |p: f64| quantile_sorted(&samples, p);
+    Rul {
+        at_h: age_h,
+        median_h: q(0.5),
+        low_h: q(config.interval.0),
+        high_h: q(config.interval.1),
+        state: DegradationState::NoDegradation,
+        basis: Basis::FleetPrior,
+        detected_at_h: None,
+        level_ratio: 1.0,
+        baseline: f64::NAN,
+        growth_per_h: None,
+        evidence: format!(
+            "only {snapshots} usable snapshots, too few to judge a trend (at least {MIN_SNAPSHOTS}); remaining life from the fleet prior of {} runs at {age_h:.1} h of age",
+            prior.runs
+        ),
+        quantiles: (0..RUL_QUANTILES)
+            .map(|i| q(i as f64 / (RUL_QUANTILES - 1) as f64))
+            .collect(),
+    }
 }
 
 /// Snapshots of trend at which it weighs as much as the fleet's durations.
@@ -481,6 +524,9 @@ fn healthy_without_prior(analysis: &Analysis) -> Rul {
         state: DegradationState::NoDegradation,
         basis: Basis::FleetPrior,
         detected_at_h: None,
+        level_ratio: analysis.current_log_ratio.exp(),
+        baseline: analysis.baseline,
+        growth_per_h: None,
         evidence: format!(
             "no degradation: {:.2}x its baseline (limit {:.2}x); no fleet history to estimate a life from",
             analysis.current_log_ratio.exp(),
@@ -532,6 +578,16 @@ fn cholesky(c: [[f64; 2]; 2]) -> [[f64; 2]; 2] {
     let l10 = if l00 > 0.0 { c[1][0] / l00 } else { 0.0 };
     let l11 = (c[1][1] - l10 * l10).max(0.0).sqrt();
     [[l00, 0.0], [l10, l11]]
+}
+
+/// "12 min", "5.2 h", "41 d", "> 10 y": a span of hours for a person.
+pub fn hours_in_words(hours: f64) -> String {
+    match hours {
+        h if !h.is_finite() || h > 87_600.0 => "> 10 y".to_owned(),
+        h if h < 1.0 => format!("{:.0} min", h * 60.0),
+        h if h < 48.0 => format!("{h:.1} h"),
+        h => format!("{:.0} d", h / 24.0),
+    }
 }
 
 /// Abramowitz & Stegun 7.1.26 (error below 1.5e-7).
@@ -669,6 +725,14 @@ mod tests {
             estimate_rul(&t, &x, None, &RulConfig::default()),
             Err(RulError::NoPrior)
         );
+    }
+
+    #[test]
+    fn spans_read_naturally() {
+        assert_eq!(hours_in_words(0.25), "15 min");
+        assert_eq!(hours_in_words(5.24), "5.2 h");
+        assert_eq!(hours_in_words(24.0 * 41.0), "41 d");
+        assert_eq!(hours_in_words(f64::INFINITY), "> 10 y");
     }
 
     #[test]

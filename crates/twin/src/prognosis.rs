@@ -7,7 +7,9 @@
 use linetwin_core::iso;
 use linetwin_core::line::{Asset, SensorKind};
 use linetwin_forecast::plan::{FaultKind, LifeNow};
-use linetwin_forecast::rul::{DegradationState, RulConfig, Threshold, estimate_rul};
+use linetwin_forecast::rul::{
+    DegradationState, Rul, RulConfig, Threshold, estimate_rul, hours_in_words,
+};
 use linetwin_forecast::usage::{UsageLife, usage_life};
 use linetwin_forecast::weibull::Weibull;
 use serde::Serialize;
@@ -125,10 +127,7 @@ pub fn prognose(twin: &Twin, asset: &Asset) -> AssetPrognosis {
             high_h: rul.high_h,
             basis: "vibration trend",
             detected_at_s: rul.detected_at_h.map(|h| h * 3600.0),
-            evidence: format!(
-                "{sensor}: {}; failure = ISO zone D ({cd:.1} mm/s)",
-                rul.evidence
-            ),
+            evidence: degrading_evidence(&sensor, &rul, cd),
             sensor: Some(sensor),
             usage,
             life_now: LifeNow::Quantiles {
@@ -148,8 +147,10 @@ pub fn prognose(twin: &Twin, asset: &Asset) -> AssetPrognosis {
                 sensor: None,
                 detected_at_s: None,
                 evidence: format!(
-                    "no degradation in its vibration trend; remaining life from the rated life of its kind of component (Weibull shape {:.1}, scale {:.0} h) at {age_h:.0} h of age",
-                    rated.shape, rated.scale_h
+                    "no degradation in its vibration trend; remaining life from the rated life of its kind of component (Weibull shape {:.1}, scale {:.0} h) at {} of age",
+                    rated.shape,
+                    rated.scale_h,
+                    hours_in_words(age_h)
                 ),
                 usage,
                 life_now: LifeNow::Weibull { life: rated, age_h },
@@ -157,4 +158,28 @@ pub fn prognose(twin: &Twin, asset: &Asset) -> AssetPrognosis {
             }
         }
     }
+}
+
+/// The evidence for a degrading sensor, on the twin's clock (data seconds).
+fn degrading_evidence(sensor: &str, rul: &Rul, cd_mm_s: f64) -> String {
+    let since = rul.detected_at_h.map_or(String::new(), |h| {
+        format!(", rising since data time {:.0} s", h * 3600.0)
+    });
+    let doubling = rul
+        .growth_per_h
+        .filter(|g| *g > 0.0)
+        .map_or(String::new(), |g| {
+            format!(
+                ", doubling every {}",
+                hours_in_words(std::f64::consts::LN_2 / g)
+            )
+        });
+    format!(
+        "{sensor}: velocity {:.2}× its baseline {:.2} mm/s{since}{doubling}; at this trend it reaches ISO zone D ({cd_mm_s:.1} mm/s) in {} (10–90 %: {} – {})",
+        rul.level_ratio,
+        rul.baseline,
+        hours_in_words(rul.median_h),
+        hours_in_words(rul.low_h),
+        hours_in_words(rul.high_h)
+    )
 }
