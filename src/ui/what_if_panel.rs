@@ -294,7 +294,13 @@ fn results(ui: &mut egui::Ui, outcome: &linetwin_jobs::WhatIfOutcome, focus: Opt
                 match focus_index(result).map(|k| &result.assets[k]) {
                     Some(a) => {
                         ui.label(format!("{:.2}", a.expected_failures));
-                        ui.label(format_hours(a.life_after_actions_h.median));
+                        let life = &a.life_after_actions_h;
+                        ui.label(format_hours(life.median)).on_hover_text(format!(
+                            "time to its next failure after the plan's actions: median {}, 10–90 %: {} – {}",
+                            format_hours(life.median),
+                            format_hours(life.low),
+                            format_hours(life.high)
+                        ));
                     }
                     None => {
                         ui.label("");

@@ -96,6 +96,7 @@ pub fn run(manifest_path: &Path, json: bool) -> Result<()> {
                     "rul_h_high": rul.high_h,
                     "at_h": rul.at_h,
                     "state": rul.state.label(),
+                    "detected_at_h": rul.detected_at_h,
                     "evidence": rul.evidence,
                 })
             );
