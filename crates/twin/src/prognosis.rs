@@ -135,29 +135,61 @@ pub fn prognose(twin: &Twin, asset: &Asset) -> AssetPrognosis {
             },
             fault,
         },
-        None => {
-            let age_h = params.age_h + watched_h;
-            AssetPrognosis {
+        None => match usage.as_ref().and_then(|u| usage_clock(u, rated.shape)) {
+            // A counted component wears by its cycles: its rated life in
+            // cycles, at the rate it is counting now, is its life in hours.
+            Some((life, age_h)) => AssetPrognosis {
                 asset: asset.id.clone(),
                 state: DegradationState::NoDegradation,
-                median_h: rated.residual_quantile(age_h, 0.5),
-                low_h: rated.residual_quantile(age_h, 0.1),
-                high_h: rated.residual_quantile(age_h, 0.9),
-                basis: "rated life (fleet prior)",
+                median_h: life.residual_quantile(age_h, 0.5),
+                low_h: life.residual_quantile(age_h, 0.1),
+                high_h: life.residual_quantile(age_h, 0.9),
+                basis: "usage (cycle counter)",
                 sensor: None,
                 detected_at_s: None,
                 evidence: format!(
-                    "no degradation in its vibration trend; remaining life from the rated life of its kind of component (Weibull shape {:.1}, scale {:.0} h) at {} of age",
-                    rated.shape,
-                    rated.scale_h,
-                    hours_in_words(age_h)
+                    "no degradation in its vibration trend; remaining life by usage: {:.0} of {:.0} rated cycles used, counting {:.0} per hour (Weibull shape {:.1} on the cycle clock)",
+                    usage.as_ref().map_or(0.0, |u| u.cycles),
+                    usage.as_ref().map_or(0.0, |u| u.rated_cycles),
+                    usage.as_ref().map_or(0.0, |u| u.rate_per_h),
+                    life.shape
                 ),
                 usage,
-                life_now: LifeNow::Weibull { life: rated, age_h },
+                life_now: LifeNow::Weibull { life, age_h },
                 fault,
+            },
+            None => {
+                let age_h = params.age_h + watched_h;
+                AssetPrognosis {
+                    asset: asset.id.clone(),
+                    state: DegradationState::NoDegradation,
+                    median_h: rated.residual_quantile(age_h, 0.5),
+                    low_h: rated.residual_quantile(age_h, 0.1),
+                    high_h: rated.residual_quantile(age_h, 0.9),
+                    basis: "rated life (fleet prior)",
+                    sensor: None,
+                    detected_at_s: None,
+                    evidence: format!(
+                        "no degradation in its vibration trend; remaining life from the rated life of its kind of component (Weibull shape {:.1}, scale {:.0} h) at {} of age",
+                        rated.shape,
+                        rated.scale_h,
+                        hours_in_words(age_h)
+                    ),
+                    usage,
+                    life_now: LifeNow::Weibull { life: rated, age_h },
+                    fault,
+                }
             }
-        }
+        },
     }
+}
+
+/// The component's life on the cycle clock, in hours at today's rate:
+/// the rated cycles are its characteristic life, the count its age.
+fn usage_clock(usage: &UsageLife, shape: f64) -> Option<(Weibull, f64)> {
+    (usage.rate_per_h > 0.0).then_some(())?;
+    let life = Weibull::new(shape, usage.rated_cycles / usage.rate_per_h)?;
+    Some((life, usage.cycles / usage.rate_per_h))
 }
 
 /// The evidence for a degrading sensor, on the twin's clock (data seconds).
