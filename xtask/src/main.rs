@@ -185,6 +185,7 @@ fn non_viewer_packages() -> Vec<&'static str> {
         "linetwin-forecast",
         "linetwin-jobs",
         "linetwin-worker",
+        "linetwin-recorder",
         "linetwin-server",
         "linetwin-cli",
         "linetwin-bench",
