@@ -32,7 +32,10 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         &["bevy", "tokio", "web-sys", "js-sys", "wasm-bindgen", "gloo"],
     ),
     ("linetwin-worker", &["bevy", "tokio"]),
-    ("linetwin-recorder", &["bevy", "tokio", "web-sys", "wasm-bindgen"]),
+    (
+        "linetwin-recorder",
+        &["bevy", "tokio", "web-sys", "wasm-bindgen"],
+    ),
 ];
 
 /// Ways of reading a wall clock.

@@ -10,6 +10,7 @@
 
 mod hub;
 mod ingest;
+mod recording;
 mod simulator;
 mod state;
 mod static_files;
@@ -40,6 +41,8 @@ pub struct Config {
     pub web_root: PathBuf,
     /// The built-in simulator, or `None` when data only comes from producers.
     pub simulator: Option<SimulatorConfig>,
+    /// Where to record every frame to MCAP files, if anywhere.
+    pub record: Option<linetwin_recorder::RecorderConfig>,
 }
 
 /// How the built-in simulator runs.
@@ -133,6 +136,10 @@ pub async fn serve(
     let _simulator = config
         .simulator
         .map(|sim| simulator::spawn(state.clone(), sim));
+    let recording = match config.record {
+        Some(record) => Some(recording::spawn(state.clone(), record)?),
+        None => None,
+    };
     let app = router(state.clone(), &config.web_root);
     let shutdown = async move {
         shutdown.await;
@@ -146,6 +153,9 @@ pub async fn serve(
         .await
         .context("server failed")?;
     state.wait_for_sockets_to_close(SOCKET_CLOSE_GRACE).await;
+    if let Some(recording) = recording {
+        recording.finish().await;
+    }
     Ok(())
 }
 

@@ -38,6 +38,18 @@ struct Cli {
     /// No built-in simulator: data only comes from producers on /ws/ingest.
     #[arg(long)]
     no_simulator: bool,
+    /// Record every frame sent to viewers into MCAP files in this folder.
+    #[arg(long, env = "LINETWIN_RECORD")]
+    record: Option<PathBuf>,
+    /// Start a new recording file past this size (MiB).
+    #[arg(long, default_value = "256", value_parser = positive_number)]
+    record_max_mb: f64,
+    /// ... or past this many minutes.
+    #[arg(long, default_value = "60", value_parser = positive_number)]
+    record_max_minutes: f64,
+    /// Recording files kept; older ones are deleted.
+    #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..))]
+    record_keep: u32,
 }
 
 fn positive_number(text: &str) -> Result<f64, String> {
@@ -88,10 +100,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let line = linetwin_server::load_line(&cli.line)?;
     let simulator = (!cli.no_simulator)
         .then(|| SimulatorConfig::new(cli.seed, cli.speedup, cli.block_interval));
+    let record = cli.record.map(|dir| linetwin_recorder::RecorderConfig {
+        max_file_bytes: (cli.record_max_mb * 1024.0 * 1024.0) as u64,
+        max_file_s: cli.record_max_minutes * 60.0,
+        keep_files: cli.record_keep as usize,
+        ..linetwin_recorder::RecorderConfig::new(dir)
+    });
     let config = Config {
         line,
         web_root: cli.web_root,
         simulator,
+        record,
     };
     let listener = linetwin_server::bind(&cli.bind, cli.port).await?;
     let addr = listener

@@ -103,6 +103,7 @@ fn config(simulator: Option<SimulatorConfig>, web_root: PathBuf) -> Config {
         line: demo_line(),
         web_root,
         simulator,
+        record: None,
     }
 }
 
@@ -633,4 +634,68 @@ async fn binary_announces_its_url_and_stops_on_sigterm() {
         .await
         .expect("wait");
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
+
+#[tokio::test]
+async fn every_frame_a_viewer_gets_is_recorded_and_the_file_is_finished() {
+    let dir = temp_dir("recording");
+    let mut with_recorder = config(Some(fast_simulator()), temp_dir("recording-web"));
+    with_recorder.record = Some(linetwin_recorder::RecorderConfig::new(&dir));
+    let server = TestServer::start(with_recorder).await;
+    let mut viewer = server.connect("/ws").await;
+    let _hello = next_text(&mut viewer, "hello").await;
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    while seen.iter().filter(|b| b.first() != Some(&b'{')).count() < 20 {
+        match next_message(&mut viewer, "stream").await {
+            Message::Text(text) => seen.push(text.as_bytes().to_vec()),
+            Message::Binary(bytes) => seen.push(bytes.to_vec()),
+            _ => {}
+        }
+    }
+    drop(viewer);
+    server.stop().await;
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let recording = linetwin_recorder::read_recording(&files[0]).expect("readable");
+    assert_eq!(
+        recording.truncated, None,
+        "the server finished the file on shutdown"
+    );
+    let line: Line = serde_json::from_str(recording.line_json.as_deref().unwrap()).unwrap();
+    assert_eq!(line.id, demo_line().id);
+    let recorded: Vec<Vec<u8>> = recording
+        .frames
+        .iter()
+        .map(|(_, f)| f.bytes.clone())
+        .collect();
+    let hello = TextMessage::from_json(std::str::from_utf8(&recorded[0]).unwrap()).unwrap();
+    assert_hello(&hello, &line);
+    // What the viewer saw is a run of what was recorded, in the same order.
+    let start = recorded
+        .iter()
+        .position(|r| *r == seen[0])
+        .expect("the viewer's first frame was recorded");
+    assert_eq!(recorded[start..start + seen.len()], seen[..]);
+}
+
+#[tokio::test]
+async fn an_unusable_recording_folder_is_a_clear_error_at_start() {
+    let file = temp_dir("record-on-a-file").join("plain-file");
+    std::fs::write(&file, b"x").unwrap();
+    let line = demo_path();
+    let out = run_binary(&[
+        "--port",
+        "0",
+        "--line",
+        line.to_str().unwrap(),
+        "--record",
+        file.to_str().unwrap(),
+    ])
+    .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("plain-file"), "{stderr}");
 }
