@@ -14,7 +14,12 @@ pub enum ConnectionState {
     /// Opening a connection; `attempt` 0 is the first.
     Connecting { attempt: u32 },
     /// The gateway said hello.
-    Connected { line_id: String, time_scale: f64 },
+    Connected {
+        line_id: String,
+        time_scale: f64,
+        /// A recording played back, not live data.
+        replay: bool,
+    },
     /// Lost; the next attempt starts after `retry_in`.
     Reconnecting {
         attempt: u32,
@@ -153,12 +158,14 @@ fn drain_inbox(
                 line_id,
                 time_scale,
                 clock,
+                replay,
                 ..
             }))) => {
                 events.write(StreamEvent::Hello { clock, time_scale });
                 connection.0 = ConnectionState::Connected {
                     line_id,
                     time_scale,
+                    replay,
                 };
             }
             Ok(Some(Decoded::Text(TextMessage::Readings { t, values }))) => {
@@ -303,7 +310,11 @@ mod tests {
             ConnectionState::Connected {
                 line_id,
                 time_scale,
-            } => assert_eq!((line_id.as_str(), *time_scale), ("line-7", 4.0)),
+                replay,
+            } => assert_eq!(
+                (line_id.as_str(), *time_scale, *replay),
+                ("line-7", 4.0, false)
+            ),
             other => panic!("not connected: {other:?}"),
         }
     }

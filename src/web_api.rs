@@ -106,6 +106,7 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
             LineStatus::Retrying { reason, .. } => format!("retrying: {reason}"),
         },
         "connection": connection.label(),
+        "replay": matches!(connection, crate::stream::ConnectionState::Connected { replay: true, .. }),
         "frames": { "received": s.stats.frames_received, "rejected": s.stats.frames_rejected },
         "readings": s.stats.readings,
         "waveforms": s.stats.waveforms,
@@ -518,6 +519,7 @@ mod tests {
             connection: &Connection(ConnectionState::Connected {
                 line_id: "bottling-line-1".into(),
                 time_scale: 1.0,
+                replay: false,
             }),
             stats: &StreamStats {
                 frames_received: 12,

@@ -25,9 +25,18 @@ pub struct StatusSources<'a> {
 const GREEN: egui::Color32 = egui::Color32::from_rgb(60, 190, 90);
 const AMBER: egui::Color32 = egui::Color32::from_rgb(230, 190, 60);
 const RED: egui::Color32 = egui::Color32::from_rgb(220, 80, 60);
+const REPLAY: egui::Color32 = egui::Color32::from_rgb(150, 120, 230);
 
 pub fn connection_text(connection: &ConnectionState) -> (egui::Color32, String) {
     match connection {
+        ConnectionState::Connected {
+            replay: true,
+            time_scale,
+            ..
+        } => (
+            REPLAY,
+            format!("REPLAY of a recording (×{time_scale}), not live"),
+        ),
         ConnectionState::Connected { time_scale, .. } if *time_scale != 1.0 => {
             (GREEN, format!("live (simulated, ×{time_scale})"))
         }

@@ -41,6 +41,9 @@ pub enum TextMessage {
         clock: Clock,
         /// Simulated seconds per wall-clock second (1 for real plants).
         time_scale: f64,
+        /// The stream is a recording played back, not live data.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replay: bool,
     },
     /// Scalar readings taken at time `t`.
     Readings { t: f64, values: Vec<Reading> },
@@ -110,6 +113,30 @@ impl TextMessage {
             server: concat!("linetwin/", env!("CARGO_PKG_VERSION")).to_owned(),
             clock,
             time_scale,
+            replay: false,
+        }
+    }
+
+    /// The hello of a recording played back: the recording's clock, its
+    /// time scale times the playback speed-up, and marked as a replay.
+    pub fn replay_hello(line_id: &str, clock: Clock, time_scale: f64) -> Self {
+        match TextMessage::hello(line_id, clock, time_scale) {
+            TextMessage::Hello {
+                protocol,
+                line_id,
+                server,
+                clock,
+                time_scale,
+                ..
+            } => TextMessage::Hello {
+                protocol,
+                line_id,
+                server,
+                clock,
+                time_scale,
+                replay: true,
+            },
+            other => other,
         }
     }
 

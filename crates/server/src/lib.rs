@@ -11,6 +11,7 @@
 mod hub;
 mod ingest;
 mod recording;
+mod replay;
 mod simulator;
 mod state;
 mod static_files;
@@ -43,6 +44,53 @@ pub struct Config {
     pub simulator: Option<SimulatorConfig>,
     /// Where to record every frame to MCAP files, if anywhere.
     pub record: Option<linetwin_recorder::RecorderConfig>,
+    /// A recording to serve instead of live data.
+    pub replay: Option<ReplayConfig>,
+}
+
+/// A recording played back as if live.
+#[derive(Debug, Clone)]
+pub struct ReplayConfig {
+    /// Where it came from, for messages.
+    pub source: String,
+    /// Frames with their data times (ns), in recorded order.
+    pub frames: Vec<(u64, linetwin_recorder::RecordedFrame)>,
+    /// The recording's clock and time scale (from its hello).
+    pub clock: linetwin_core::protocol::Clock,
+    pub time_scale: f64,
+    /// Recorded wall seconds per played second.
+    pub speedup: f64,
+    /// Data time (s) to start at.
+    pub from_s: f64,
+}
+
+impl ReplayConfig {
+    /// From a recording read back: its clock is that of its first hello.
+    pub fn new(
+        source: &str,
+        recording: linetwin_recorder::Recording,
+        speedup: f64,
+        from_s: f64,
+    ) -> Self {
+        let hello = recording.frames.iter().find_map(|(_, frame)| {
+            let text = std::str::from_utf8(&frame.bytes).ok()?;
+            match linetwin_core::protocol::TextMessage::from_json(text).ok()? {
+                linetwin_core::protocol::TextMessage::Hello {
+                    clock, time_scale, ..
+                } => Some((clock, time_scale)),
+                _ => None,
+            }
+        });
+        let (clock, time_scale) = hello.unwrap_or((linetwin_core::protocol::Clock::Unix, 1.0));
+        ReplayConfig {
+            source: source.to_owned(),
+            frames: recording.frames,
+            clock,
+            time_scale,
+            speedup,
+            from_s,
+        }
+    }
 }
 
 /// How the built-in simulator runs.
@@ -136,6 +184,10 @@ pub async fn serve(
     let _simulator = config
         .simulator
         .map(|sim| simulator::spawn(state.clone(), sim));
+    let _replay = config
+        .replay
+        .clone()
+        .map(|replay| replay::spawn(state.clone(), replay));
     let recording = match config.record {
         Some(record) => Some(recording::spawn(state.clone(), record)?),
         None => None,

@@ -47,6 +47,21 @@ struct Cli {
     /// ... or past this many minutes.
     #[arg(long, default_value = "60", value_parser = positive_number)]
     record_max_minutes: f64,
+    /// Serve this recording (an MCAP file from --record) as if live,
+    /// instead of the simulator; it starts when the first viewer connects.
+    #[arg(long, conflicts_with = "no_simulator")]
+    replay: Option<PathBuf>,
+    /// With --replay: recorded seconds per played second.
+    #[arg(long, default_value = "1.0", value_parser = positive_number, requires = "replay")]
+    replay_speedup: f64,
+    /// With --replay: start at this data time (seconds on the recording's clock).
+    #[arg(
+        long,
+        default_value = "0",
+        requires = "replay",
+        allow_negative_numbers = true
+    )]
+    from: f64,
     /// Recording files kept; older ones are deleted.
     #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..))]
     record_keep: u32,
@@ -97,8 +112,14 @@ fn init_logging() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let line = linetwin_server::load_line(&cli.line)?;
-    let simulator = (!cli.no_simulator)
+    let (line, replay) = match &cli.replay {
+        Some(path) => {
+            let (line, replay) = open_replay(path, &cli)?;
+            (line, Some(replay))
+        }
+        None => (linetwin_server::load_line(&cli.line)?, None),
+    };
+    let simulator = (!cli.no_simulator && replay.is_none())
         .then(|| SimulatorConfig::new(cli.seed, cli.speedup, cli.block_interval));
     let record = cli.record.map(|dir| linetwin_recorder::RecorderConfig {
         max_file_bytes: (cli.record_max_mb * 1024.0 * 1024.0) as u64,
@@ -111,6 +132,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         web_root: cli.web_root,
         simulator,
         record,
+        replay,
     };
     let listener = linetwin_server::bind(&cli.bind, cli.port).await?;
     let addr = listener
@@ -118,6 +140,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .context("cannot read the bound address")?;
     announce(&linetwin_server::listening_line(addr))?;
     linetwin_server::serve(listener, config, shutdown_signal()).await
+}
+
+/// Reads a recording and the line it was recorded with (or `--line`'s
+/// when it carries none). A file cut short is played up to its last chunk.
+fn open_replay(
+    path: &std::path::Path,
+    cli: &Cli,
+) -> anyhow::Result<(linetwin_core::line::Line, linetwin_server::ReplayConfig)> {
+    let recording = linetwin_recorder::read_recording(path)?;
+    if let Some(reason) = &recording.truncated {
+        tracing::warn!("{reason}");
+    }
+    let source = path.display().to_string();
+    let line = match &recording.line_json {
+        Some(json) => linetwin_core::line::Line::from_json(&format!("{source} (its line)"), json)?,
+        None => linetwin_server::load_line(&cli.line)?,
+    };
+    let replay =
+        linetwin_server::ReplayConfig::new(&source, recording, cli.replay_speedup, cli.from);
+    Ok((line, replay))
 }
 
 /// Prints the URL line and flushes: a reader of a pipe must see it now.

@@ -25,6 +25,7 @@ pub(crate) struct Shared {
     line_json: Bytes,
     clock: Clock,
     time_scale: f64,
+    replay: bool,
     simulator: bool,
     frames: broadcast::Sender<Frame>,
     viewers: AtomicUsize,
@@ -48,9 +49,10 @@ impl AppState {
         let (frames, _) = broadcast::channel(CHANNEL_CAPACITY);
         let (stop_sender, stop) = watch::channel(false);
         // Producers on a real plant stamp Unix time; the simulator its own clock.
-        let (clock, time_scale) = match &config.simulator {
-            Some(sim) => (Clock::Simulated, sim.speedup),
-            None => (Clock::Unix, 1.0),
+        let (clock, time_scale) = match (&config.replay, &config.simulator) {
+            (Some(replay), _) => (replay.clock, replay.time_scale * replay.speedup),
+            (None, Some(sim)) => (Clock::Simulated, sim.speedup),
+            (None, None) => (Clock::Unix, 1.0),
         };
         let line_json = serde_json::to_vec(&config.line).unwrap_or_default().into();
         let shared = Shared {
@@ -58,6 +60,7 @@ impl AppState {
             line_json,
             clock,
             time_scale,
+            replay: config.replay.is_some(),
             simulator: config.simulator.is_some(),
             frames,
             viewers: AtomicUsize::new(0),
@@ -71,7 +74,11 @@ impl AppState {
     }
 
     pub(crate) fn hello(&self) -> TextMessage {
-        TextMessage::hello(&self.line.id, self.clock, self.time_scale)
+        if self.replay {
+            TextMessage::replay_hello(&self.line.id, self.clock, self.time_scale)
+        } else {
+            TextMessage::hello(&self.line.id, self.clock, self.time_scale)
+        }
     }
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Frame> {

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use linetwin_core::line::{Line, SensorKind};
-use linetwin_core::protocol::{NoticeLevel, PROTOCOL_VERSION, Reading, TextMessage, WaveformBlock};
+use linetwin_core::protocol::{
+    Clock, NoticeLevel, PROTOCOL_VERSION, Reading, TextMessage, WaveformBlock,
+};
 use linetwin_server::{Config, SimulatorConfig};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -104,6 +106,7 @@ fn config(simulator: Option<SimulatorConfig>, web_root: PathBuf) -> Config {
         web_root,
         simulator,
         record: None,
+        replay: None,
     }
 }
 
@@ -698,4 +701,79 @@ async fn an_unusable_recording_folder_is_a_clear_error_at_start() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("plain-file"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_recording_replays_as_the_same_frames_marked_as_a_replay() {
+    let dir = temp_dir("replay-source");
+    let mut with_recorder = config(Some(fast_simulator()), temp_dir("replay-web"));
+    with_recorder.record = Some(linetwin_recorder::RecorderConfig::new(&dir));
+    let server = TestServer::start(with_recorder).await;
+    let mut viewer = server.connect("/ws").await;
+    let _hello = next_text(&mut viewer, "hello").await;
+    let mut live: Vec<Vec<u8>> = Vec::new();
+    while live.len() < 40 {
+        match next_message(&mut viewer, "stream").await {
+            Message::Text(text) => live.push(text.as_bytes().to_vec()),
+            Message::Binary(bytes) => live.push(bytes.to_vec()),
+            _ => {}
+        }
+    }
+    drop(viewer);
+    server.stop().await;
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let recording = linetwin_recorder::read_recording(&file).unwrap();
+
+    let mut replaying = config(None, temp_dir("replay-web-2"));
+    replaying.replay = Some(linetwin_server::ReplayConfig::new(
+        "test.mcap",
+        recording,
+        4.0,
+        0.0,
+    ));
+    let server = TestServer::start(replaying).await;
+    let mut viewer = server.connect("/ws").await;
+    match next_text(&mut viewer, "hello").await {
+        TextMessage::Hello {
+            replay,
+            clock,
+            time_scale,
+            ..
+        } => {
+            assert!(replay, "the hello says it is a replay");
+            assert_eq!(clock, Clock::Simulated);
+            assert_eq!(
+                time_scale,
+                10.0 * 4.0,
+                "the recording's scale times the playback speed-up"
+            );
+        }
+        other => panic!("not a hello: {other:?}"),
+    }
+    let mut replayed: Vec<Vec<u8>> = Vec::new();
+    loop {
+        match next_message(&mut viewer, "replayed stream").await {
+            Message::Text(text) if text.as_str().contains("has ended") => break,
+            Message::Text(text) => replayed.push(text.as_bytes().to_vec()),
+            Message::Binary(bytes) => replayed.push(bytes.to_vec()),
+            _ => {}
+        }
+    }
+    let start = replayed
+        .iter()
+        .position(|f| *f == live[0])
+        .expect("the live run's first frame is replayed");
+    let n = (replayed.len() - start).min(live.len());
+    assert!(n >= 20, "{n} frames to compare");
+    assert_eq!(
+        replayed[start..start + n],
+        live[..n],
+        "the same frames, in the same order"
+    );
+    server.stop().await;
 }
