@@ -16,6 +16,7 @@ pub mod data_clock;
 pub mod diagnosis;
 pub mod executor;
 pub mod feed;
+pub mod kiosk;
 pub mod line_source;
 pub mod options;
 pub mod prognosis;
@@ -89,6 +90,7 @@ pub fn run() {
         .add_plugins(TwinLogicPlugins)
         .add_plugins((
             camera::OrbitCameraPlugin,
+            kiosk::KioskPlugin,
             ui::UiPlugin,
             web_api::WebApiPlugin,
         ))

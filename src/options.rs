@@ -1,31 +1,76 @@
-//! Options from the page's URL (`?diagnosis=off`), for benchmarks and, later,
-//! kiosks. Unknown options are ignored, bad values fall back to defaults.
+//! Options from the page's URL: `?diagnosis=off` for benchmarks, `?kiosk`
+//! (with `&tour=30s&assets=P1,M1`) for shop-floor screens. Unknown options
+//! are ignored, bad values fall back to defaults.
 
 use bevy::prelude::*;
 
-#[derive(Resource, Debug, Clone, PartialEq, Eq)]
+#[derive(Resource, Debug, Clone, PartialEq)]
 pub struct ViewerOptions {
     /// Diagnose waveform blocks (off: only readings and the scene, to
     /// measure what diagnosis costs the frame rate).
     pub diagnosis: bool,
+    /// A kiosk screen: no editing controls, large text, a tour.
+    pub kiosk: Option<KioskOptions>,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KioskOptions {
+    /// Seconds the tour spends at each stop.
+    pub tour_s: f64,
+    /// Only these assets are toured (empty: all).
+    pub assets: Vec<String>,
+}
+
+/// A tour slow enough to read the reason from across the floor.
+pub const DEFAULT_TOUR_S: f64 = 20.0;
 
 impl Default for ViewerOptions {
     fn default() -> Self {
-        ViewerOptions { diagnosis: true }
+        ViewerOptions {
+            diagnosis: true,
+            kiosk: None,
+        }
     }
+}
+
+/// `30s`, `30`, `2m`: seconds, at least one.
+fn duration_s(text: &str) -> Option<f64> {
+    let (number, scale) = match text.strip_suffix('m') {
+        Some(minutes) => (minutes, 60.0),
+        None => (text.strip_suffix('s').unwrap_or(text), 1.0),
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(|v| (v * scale).max(1.0))
 }
 
 impl ViewerOptions {
     /// From a query string such as `?diagnosis=off&x=1`.
     pub fn from_query(query: &str) -> Self {
         let mut options = ViewerOptions::default();
+        let mut kiosk = false;
+        let mut tour_s = DEFAULT_TOUR_S;
+        let mut assets = Vec::new();
         for pair in query.trim_start_matches('?').split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            if key == "diagnosis" {
-                options.diagnosis = !matches!(value, "off" | "0" | "false" | "no");
+            match key {
+                "diagnosis" => options.diagnosis = !matches!(value, "off" | "0" | "false" | "no"),
+                "kiosk" => kiosk = !matches!(value, "off" | "0" | "false" | "no"),
+                "tour" => tour_s = duration_s(value).unwrap_or(DEFAULT_TOUR_S),
+                "assets" => {
+                    assets = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|id| !id.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                }
+                _ => {}
             }
         }
+        options.kiosk = kiosk.then_some(KioskOptions { tour_s, assets });
         options
     }
 
@@ -54,5 +99,22 @@ mod tests {
         assert!(!ViewerOptions::from_query("?a=1&diagnosis=0").diagnosis);
         assert!(ViewerOptions::from_query("?diagnosis=on&diagnosis").diagnosis);
         assert!(ViewerOptions::from_query("?%%%&==").diagnosis);
+    }
+
+    #[test]
+    fn kiosk_options_are_read_with_sensible_defaults() {
+        assert_eq!(ViewerOptions::from_query("?diagnosis=off").kiosk, None);
+        let kiosk = ViewerOptions::from_query("?kiosk&tour=30s&assets=P1,M1")
+            .kiosk
+            .unwrap();
+        assert_eq!(kiosk.tour_s, 30.0);
+        assert_eq!(kiosk.assets, vec!["P1".to_owned(), "M1".to_owned()]);
+        let kiosk = ViewerOptions::from_query("?kiosk=1&tour=2m").kiosk.unwrap();
+        assert_eq!(kiosk.tour_s, 120.0);
+        let kiosk = ViewerOptions::from_query("?kiosk&tour=soon&assets=")
+            .kiosk
+            .unwrap();
+        assert_eq!(kiosk.tour_s, DEFAULT_TOUR_S);
+        assert!(kiosk.assets.is_empty());
     }
 }

@@ -30,6 +30,7 @@ pub struct SnapshotSources<'a> {
     pub prognoses: Option<&'a Prognoses>,
     pub what_if: Option<&'a WhatIf>,
     pub forecast: Option<&'a ForecastView>,
+    pub kiosk: Option<&'a crate::kiosk::Kiosk>,
 }
 
 fn status_json(status: AssetStatus) -> Value {
@@ -131,6 +132,13 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         "frames_rendered": s.frames_rendered,
         "now_s": now,
         "what_if": s.what_if.map(what_if_json),
+        "kiosk": s.kiosk.map(|k| json!({
+            "tour_s": k.options.tour_s,
+            "assets": k.options.assets,
+            "stop": k.tour.stop(),
+            "attention": k.attention,
+            "counts": k.counts,
+        })),
         "forecast": s.forecast.and_then(|f| f.0.as_ref()).map(|f| json!({
             "day": f.day, "plan": f.plan, "plan_name": f.plan_name,
         })),
@@ -348,6 +356,7 @@ mod web {
         prognoses: Option<Res<Prognoses>>,
         what_if: Option<Res<WhatIf>>,
         forecast: Option<Res<ForecastView>>,
+        kiosk: Option<Res<crate::kiosk::Kiosk>>,
     ) {
         let no_screen = ScreenPositions::default();
         let screen = screen.as_deref().unwrap_or(&no_screen);
@@ -366,6 +375,7 @@ mod web {
             prognoses: prognoses.as_deref(),
             what_if: what_if.as_deref(),
             forecast: forecast.as_deref(),
+            kiosk: kiosk.as_deref(),
         };
         let mut value = snapshot(&sources);
         // Page load to the first frame with the line in it, as the browser measures time.
@@ -541,6 +551,7 @@ mod tests {
             prognoses: Some(&prognoses),
             what_if: Some(&WhatIf::default()),
             forecast: Some(&ForecastView::default()),
+            kiosk: None,
         };
         let value = snapshot(&sources);
         assert_eq!(value["assets"]["M1"]["rul"]["state"], "no degradation");

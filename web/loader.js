@@ -48,6 +48,56 @@ function waitForFirstFrame() {
   setTimeout(waitForFirstFrame, 100);
 }
 
+// ---- kiosk self-healing (`?kiosk`) -------------------------------------
+// A kiosk browser left alone for weeks must recover without a person: a lost
+// WebGL context, a page that stopped rendering, or memory growing towards
+// the tab's limit all end in a clean reload of the same URL (the kiosk's
+// options are in it). Each reload and its reason is kept in sessionStorage.
+const KIOSK = /[?&]kiosk(=|&|$)/.test(location.search) && !/[?&]kiosk=(off|0|false|no)(&|$)/.test(location.search);
+const WATCH_EVERY_MS = 15000;
+const FROZEN_AFTER_MS = 120000;
+const MAX_WASM_BYTES = 2.5e9; // wasm32 stops at 4 GiB
+const MAX_JS_HEAP_BYTES = 1.5e9;
+
+function kioskReload(reason) {
+  try {
+    const log = JSON.parse(sessionStorage.getItem('linetwin-kiosk-reloads') || '[]');
+    log.push({ at: new Date().toISOString(), reason });
+    sessionStorage.setItem('linetwin-kiosk-reloads', JSON.stringify(log.slice(-50)));
+  } catch (_) { /* storage full or off: reload anyway */ }
+  location.reload();
+}
+
+function watchKiosk() {
+  const canvas = el('linetwin-canvas');
+  canvas.addEventListener('webglcontextlost', (event) => {
+    event.preventDefault();
+    show('The display was lost; restarting…');
+    setTimeout(() => kioskReload('webgl context lost'), 1000);
+  });
+  let lastFrames = -1;
+  let lastChange = Date.now();
+  setInterval(() => {
+    const state = window.linetwin && window.linetwin.state();
+    if (!state || !state.first_frame_ms) return;
+    if (state.frames_rendered !== lastFrames) {
+      lastFrames = state.frames_rendered;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > FROZEN_AFTER_MS) {
+      kioskReload('no frame for ' + Math.round(FROZEN_AFTER_MS / 1000) + ' s');
+    }
+    const memory = state.memory || {};
+    if ((memory.wasm_bytes || 0) > MAX_WASM_BYTES || (memory.js_heap_bytes || 0) > MAX_JS_HEAP_BYTES) {
+      kioskReload('memory ' + mb(memory.wasm_bytes || 0) + ' wasm, ' + mb(memory.js_heap_bytes || 0) + ' JS heap');
+    }
+  }, WATCH_EVERY_MS);
+}
+
+if (KIOSK) {
+  document.body.classList.add('kiosk');
+  watchKiosk();
+}
+
 export default function linetwinLoader() {
   return {
     onStart: () => show('Downloading the viewer…'),

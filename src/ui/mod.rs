@@ -8,6 +8,7 @@ mod alarm_panel;
 mod asset_panel;
 pub mod egui_camera;
 pub mod inspector;
+pub mod kiosk_panel;
 mod labels;
 mod status_bar;
 pub mod time_axis;
@@ -57,7 +58,13 @@ impl Plugin for UiPlugin {
             .init_resource::<what_if_panel::WhatIfWindow>()
             .add_systems(
                 EguiPrimaryContextPass,
-                (draw_panels, draw_what_if, egui_camera::fit_3d_viewport).chain(),
+                (
+                    draw_panels.run_if(not(resource_exists::<crate::kiosk::Kiosk>)),
+                    draw_what_if.run_if(not(resource_exists::<crate::kiosk::Kiosk>)),
+                    draw_kiosk.run_if(resource_exists::<crate::kiosk::Kiosk>),
+                    egui_camera::fit_3d_viewport,
+                )
+                    .chain(),
             );
     }
 }
@@ -223,6 +230,46 @@ fn draw_panels(
 
     let pointer = ctx.pointer_latest_pos();
     guard.over_ui = ctx.is_pointer_over_egui() || pointer.is_some_and(|p| !viewport.contains(p));
+}
+
+/// The kiosk's screen instead of the panels.
+#[allow(clippy::too_many_arguments)]
+fn draw_kiosk(
+    mut contexts: EguiContexts,
+    line: Option<Res<LineDescription>>,
+    connection: Res<Connection>,
+    twin: Option<Res<TwinState>>,
+    kiosk: Res<crate::kiosk::Kiosk>,
+    screen: Res<ScreenPositions>,
+    mut free: ResMut<FreeViewport>,
+    mut guard: ResMut<PointerGuard>,
+    // Presentation only: the banner's burn-in shift.
+    time: Res<Time<Real>>,
+) {
+    let Ok(ctx) = contexts.ctx_mut() else { return };
+    let Some(line) = line else { return };
+    let twin = twin.as_deref().map(|t| &t.0);
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "linetwin-kiosk-root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    let viewport = kiosk_panel::show(
+        &mut root,
+        &kiosk_panel::KioskSources {
+            line: &line.0,
+            twin,
+            connection: &connection.0,
+            kiosk: &kiosk,
+            seconds: time.elapsed_secs_f64(),
+        },
+    );
+    free.0 = Some(viewport);
+    labels::show(ctx, &screen, twin, None, viewport);
+    // Nobody edits a kiosk: clicks never select.
+    guard.over_ui = true;
 }
 
 /// The what-if window, its opening button, and the forecast banner.

@@ -9,11 +9,11 @@ export function required(name) {
   return value;
 }
 
-/// Starts the gateway on a free port; resolves with { child, url }.
-export function startServer(args) {
+/// Starts the gateway (on a free port unless one is given); resolves with { child, url }.
+export function startServer(args, port = 0) {
   const bin = required('LINETWIN_SERVER_BIN');
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['--port', '0', '--web-root', required('LINETWIN_WEB_ROOT'), ...args],
+    const child = spawn(bin, ['--port', String(port), '--web-root', required('LINETWIN_WEB_ROOT'), ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });

@@ -268,8 +268,11 @@ fn test_all(root: &Path) -> Result<()> {
             "--test",
             "--test-reporter=spec",
             "--test-reporter-destination=stdout",
+            // One browser at a time: two SwiftShader renderers on two
+            // cores would starve each other.
+            "--test-concurrency=1",
         ])
-        .arg("twin.test.mjs")
+        .args(["twin.test.mjs", "kiosk.test.mjs"])
         .env("LINETWIN_SERVER_BIN", &server)
         .env("LINETWIN_WEB_ROOT", dist_dir(root))
         .env(

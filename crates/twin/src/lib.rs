@@ -19,6 +19,7 @@
 
 pub mod alarm;
 pub mod asset;
+pub mod attention;
 pub mod baseline;
 pub mod clock;
 pub mod event;
