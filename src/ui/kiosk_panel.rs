@@ -37,15 +37,19 @@ pub fn show(root: &mut egui::Ui, s: &KioskSources) -> egui::Rect {
             ui.label(egui::RichText::new(&s.line.name).size(BIG).strong());
             ui.add_space(24.0);
             let counts = &s.kiosk.counts;
-            for (status, n) in [
-                (AssetStatus::Level(Zone::A), counts.a),
-                (AssetStatus::Level(Zone::B), counts.b),
-                (AssetStatus::Level(Zone::C), counts.c),
-                (AssetStatus::Level(Zone::D), counts.d),
-                (AssetStatus::Stale, counts.stale + counts.none),
+            for (status, n, word) in [
+                (AssetStatus::Level(Zone::A), counts.a, "A"),
+                (AssetStatus::Level(Zone::B), counts.b, "B"),
+                (AssetStatus::Level(Zone::C), counts.c, "C"),
+                (AssetStatus::Level(Zone::D), counts.d, "D"),
+                (AssetStatus::Stale, counts.stale, "stale"),
+                (AssetStatus::NoData, counts.none, "no data yet"),
             ] {
+                if n == 0 && matches!(status, AssetStatus::Stale | AssetStatus::NoData) {
+                    continue;
+                }
                 ui.label(
-                    egui::RichText::new(format!("■ {n} {}", status.label()))
+                    egui::RichText::new(format!("■ {n} {word}"))
                         .size(BIG)
                         .color(egui_colour(status_colour(status))),
                 );
@@ -97,6 +101,16 @@ pub fn show(root: &mut egui::Ui, s: &KioskSources) -> egui::Rect {
                         .color(egui_colour(status_colour(status))),
                 );
                 ui.label(egui::RichText::new(why).size(MEDIUM));
+            }
+            TourStop::Overview if s.kiosk.attention.is_empty() && s.kiosk.counts.none > 0 => {
+                ui.label(
+                    egui::RichText::new(format!(
+                        "Waiting for the first data from {} of {} assets",
+                        s.kiosk.counts.none,
+                        s.line.assets.len()
+                    ))
+                    .size(BIG),
+                );
             }
             TourStop::Overview if s.kiosk.attention.is_empty() => {
                 ui.label(
