@@ -17,7 +17,7 @@ mod reader;
 mod writer;
 
 pub use reader::{Recording, read_recording};
-pub use writer::{Recorder, RecorderConfig, RecorderStats};
+pub use writer::{Recorder, RecorderConfig, RecorderStats, export_range, recordings_in};
 
 /// A frame as it went on the wire, with the wall time it was recorded.
 #[derive(Debug, Clone, PartialEq)]

@@ -65,6 +65,9 @@ pub struct Recorder {
     /// Files of this recorder and earlier ones in the folder, oldest first.
     files: VecDeque<PathBuf>,
     last_data_ns: u64,
+    /// The stream's latest hello, written at the start of every file so
+    /// each file alone tells its clock.
+    hello: Option<RecordedFrame>,
     pub stats: RecorderStats,
 }
 
@@ -87,20 +90,14 @@ impl Recorder {
     /// toward the retention limit.
     pub fn open(config: RecorderConfig, line_json: String) -> Result<Self, RecorderError> {
         std::fs::create_dir_all(&config.dir).map_err(io_error(&config.dir))?;
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&config.dir)
-            .map_err(io_error(&config.dir))?
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter(|path| is_recording(path))
-            .collect();
-        // Names start with the start time: lexical order is time order.
-        files.sort();
+        let files = recordings_in(&config.dir)?;
         Ok(Recorder {
             config,
             line_json,
             file: None,
             files: files.into(),
             last_data_ns: 0,
+            hello: None,
             stats: RecorderStats::default(),
         })
     }
@@ -118,10 +115,14 @@ impl Recorder {
         if due {
             self.close()?;
         }
+        let (topic, encoding, data_ns) = classify(frame, &mut self.last_data_ns);
+        let is_hello = topic == "/hello";
         if self.file.is_none() {
-            self.begin(frame.wall_ns)?;
+            self.begin(frame.wall_ns, is_hello)?;
         }
-        let (topic, encoding, data_ns) = self.classify(frame);
+        if is_hello {
+            self.hello = Some(frame.clone());
+        }
         let file = self.file.as_mut().expect("opened above");
         let path = file.path.clone();
         let channel = match file.channels.get(&topic) {
@@ -170,7 +171,7 @@ impl Recorder {
         Ok(())
     }
 
-    fn begin(&mut self, wall_ns: u64) -> Result<(), RecorderError> {
+    fn begin(&mut self, wall_ns: u64, hello_follows: bool) -> Result<(), RecorderError> {
         let name = format!(
             "linetwin-{:013}-{:04}.mcap",
             wall_ns / 1_000_000,
@@ -208,15 +209,35 @@ impl Recorder {
                 line,
             )
             .map_err(|e| mcap_error(&path, e))?;
+        let mut channels = BTreeMap::from([(LINE_TOPIC.to_owned(), line_channel)]);
+        let mut sequence = 0;
+        if let Some(hello) = self.hello.as_ref().filter(|_| !hello_follows) {
+            let id = writer
+                .add_channel(0, "/hello", JSON_ENCODING, &BTreeMap::new())
+                .map_err(|e| mcap_error(&path, e))?;
+            channels.insert("/hello".to_owned(), id);
+            sequence += 1;
+            writer
+                .write_to_known_channel(
+                    &MessageHeader {
+                        channel_id: id,
+                        sequence,
+                        log_time: self.last_data_ns,
+                        publish_time: wall_ns,
+                    },
+                    &hello.bytes,
+                )
+                .map_err(|e| mcap_error(&path, e))?;
+        }
         self.files.push_back(path.clone());
         self.file = Some(OpenFile {
             path,
             writer,
-            channels: BTreeMap::from([(LINE_TOPIC.to_owned(), line_channel)]),
+            channels,
             opened_wall_ns: wall_ns,
             last_flush_wall_ns: wall_ns,
             bytes: line.len() as u64,
-            sequence: 0,
+            sequence,
         });
         self.enforce_retention()
     }
@@ -238,44 +259,6 @@ impl Recorder {
         }
         Ok(())
     }
-
-    /// The channel of a frame and its data time (ns); frames without a
-    /// time of their own (hello, notices) take the latest one.
-    fn classify(&mut self, frame: &RecordedFrame) -> (String, &'static str, u64) {
-        let to_ns = |t: f64| {
-            if t.is_finite() && t > 0.0 {
-                (t * 1e9) as u64
-            } else {
-                0
-            }
-        };
-        match frame.kind {
-            FrameKind::Binary => match WaveformBlock::decode(&frame.bytes) {
-                Ok(block) => {
-                    self.last_data_ns = to_ns(block.t_start);
-                    (
-                        format!("/waveform/{}", block.sensor),
-                        WAVEFORM_ENCODING,
-                        self.last_data_ns,
-                    )
-                }
-                Err(_) => ("/waveform".to_owned(), WAVEFORM_ENCODING, self.last_data_ns),
-            },
-            FrameKind::Text => {
-                let value: serde_json::Value =
-                    serde_json::from_slice(&frame.bytes).unwrap_or(serde_json::Value::Null);
-                let kind = value["type"].as_str().unwrap_or("text");
-                if let Some(t) = value["t"].as_f64() {
-                    self.last_data_ns = to_ns(t);
-                }
-                let topic = match kind {
-                    "hello" | "readings" | "notice" => format!("/{kind}"),
-                    _ => "/text".to_owned(),
-                };
-                (topic, JSON_ENCODING, self.last_data_ns)
-            }
-        }
-    }
 }
 
 impl Drop for Recorder {
@@ -290,4 +273,149 @@ fn is_recording(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.starts_with("linetwin-") && n.ends_with(".mcap"))
+}
+
+/// The channel of a frame and its data time (ns); frames without a time of
+/// their own (hello, notices) take the latest one, kept in `last_data_ns`.
+pub(crate) fn classify(
+    frame: &RecordedFrame,
+    last_data_ns: &mut u64,
+) -> (String, &'static str, u64) {
+    let to_ns = |t: f64| {
+        if t.is_finite() && t > 0.0 {
+            (t * 1e9) as u64
+        } else {
+            0
+        }
+    };
+    match frame.kind {
+        FrameKind::Binary => match WaveformBlock::decode(&frame.bytes) {
+            Ok(block) => {
+                *last_data_ns = to_ns(block.t_start);
+                (
+                    format!("/waveform/{}", block.sensor),
+                    WAVEFORM_ENCODING,
+                    *last_data_ns,
+                )
+            }
+            Err(_) => ("/waveform".to_owned(), WAVEFORM_ENCODING, *last_data_ns),
+        },
+        FrameKind::Text => {
+            let value: serde_json::Value =
+                serde_json::from_slice(&frame.bytes).unwrap_or(serde_json::Value::Null);
+            let kind = value["type"].as_str().unwrap_or("text");
+            if let Some(t) = value["t"].as_f64() {
+                *last_data_ns = to_ns(t);
+            }
+            let topic = match kind {
+                "hello" | "readings" | "notice" => format!("/{kind}"),
+                _ => "/text".to_owned(),
+            };
+            (topic, JSON_ENCODING, *last_data_ns)
+        }
+    }
+}
+
+/// The frames of `files` whose data time lies in `[from_ns, to_ns]`, as
+/// one MCAP file in memory (with the line, and the stream's hello first so
+/// a replay of it knows its clock). Files cut short count up to their last
+/// whole chunk.
+pub fn export_range(
+    files: &[PathBuf],
+    from_ns: u64,
+    to_ns: u64,
+    line_json: &str,
+) -> Result<Vec<u8>, RecorderError> {
+    let label = Path::new("export");
+    let mut writer = mcap::WriteOptions::new()
+        .compression(Some(mcap::Compression::Lz4))
+        .profile("linetwin")
+        .create(std::io::Cursor::new(Vec::new()))
+        .map_err(|e| mcap_error(label, e))?;
+    let mut channels: BTreeMap<String, u16> = BTreeMap::new();
+    let mut sequence = 0u32;
+    let mut write = |writer: &mut mcap::Writer<std::io::Cursor<Vec<u8>>>,
+                     topic: String,
+                     encoding: &str,
+                     data_ns: u64,
+                     wall_ns: u64,
+                     bytes: &[u8]|
+     -> Result<(), RecorderError> {
+        let channel = match channels.get(&topic) {
+            Some(id) => *id,
+            None => {
+                let id = writer
+                    .add_channel(0, &topic, encoding, &BTreeMap::new())
+                    .map_err(|e| mcap_error(label, e))?;
+                channels.insert(topic, id);
+                id
+            }
+        };
+        sequence = sequence.wrapping_add(1);
+        writer
+            .write_to_known_channel(
+                &MessageHeader {
+                    channel_id: channel,
+                    sequence,
+                    log_time: data_ns,
+                    publish_time: wall_ns,
+                },
+                bytes,
+            )
+            .map_err(|e| mcap_error(label, e))
+    };
+    write(
+        &mut writer,
+        LINE_TOPIC.to_owned(),
+        JSON_ENCODING,
+        from_ns,
+        0,
+        line_json.as_bytes(),
+    )?;
+    let mut hello_written = false;
+    for file in files {
+        let recording = crate::reader::read_recording(file)?;
+        let mut last = 0u64;
+        for (data_ns, frame) in &recording.frames {
+            let (topic, encoding, _) = classify(frame, &mut last);
+            let is_hello = topic == "/hello";
+            if is_hello && !hello_written {
+                write(
+                    &mut writer,
+                    topic,
+                    encoding,
+                    from_ns,
+                    frame.wall_ns,
+                    &frame.bytes,
+                )?;
+                hello_written = true;
+                continue;
+            }
+            if is_hello || *data_ns < from_ns || *data_ns > to_ns {
+                continue;
+            }
+            write(
+                &mut writer,
+                topic,
+                encoding,
+                *data_ns,
+                frame.wall_ns,
+                &frame.bytes,
+            )?;
+        }
+    }
+    writer.finish().map_err(|e| mcap_error(label, e))?;
+    Ok(writer.into_inner().into_inner())
+}
+
+/// The recordings in a folder, oldest first.
+pub fn recordings_in(dir: &Path) -> Result<Vec<PathBuf>, RecorderError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io_error(dir))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| is_recording(path))
+        .collect();
+    files.sort();
+    Ok(files)
 }

@@ -113,6 +113,11 @@ fn files_rotate_by_size_and_only_the_newest_are_kept() {
         recorder.stats.files_written - 3
     );
     for file in &files {
+        let hello = read_recording(file).unwrap().frames[0].1.clone();
+        assert!(
+            String::from_utf8_lossy(&hello.bytes).contains("\"hello\""),
+            "every file starts with the stream's hello, so it alone tells its clock"
+        );
         let size = std::fs::metadata(file).unwrap().len();
         assert!(size < 3 * 1024 * 1024, "{} is {size} bytes", file.display());
         let recording = read_recording(file).unwrap();
@@ -122,6 +127,35 @@ fn files_rotate_by_size_and_only_the_newest_are_kept() {
     // The kept files are the newest: the last frame is in the last one.
     let last = read_recording(files.last().unwrap()).unwrap();
     assert_eq!(last.frames.last().unwrap().1, *input.last().unwrap());
+
+    // A time range across the files, as one file another tool can open.
+    let bytes =
+        linetwin_recorder::export_range(&files, 52_000_000_000, 58_000_000_000, "{}").unwrap();
+    let exported = dir.join("export.mcap");
+    std::fs::write(&exported, bytes).unwrap();
+    let range = read_recording(&exported).unwrap();
+    assert_eq!(range.truncated, None);
+    assert!(String::from_utf8_lossy(&range.frames[0].1.bytes).contains("\"hello\""));
+    let times: Vec<u64> = range.frames.iter().skip(1).map(|(t, _)| *t).collect();
+    assert!(!times.is_empty());
+    assert!(
+        times
+            .iter()
+            .all(|t| (52_000_000_000..=58_000_000_000).contains(t)),
+        "{times:?}"
+    );
+    let expected = input
+        .iter()
+        .filter(|f| {
+            (53_000_000_000..=59_000_000_000).contains(&f.wall_ns)
+                && !String::from_utf8_lossy(&f.bytes).contains("\"hello\"")
+        })
+        .count();
+    assert_eq!(
+        times.len(),
+        expected,
+        "every frame of t = 52..58 s (kept in the newest files), no other"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //! `main.rs` is only the command line; everything here is usable from tests
 //! with a listener bound on port 0.
 
+mod export;
 mod hub;
 mod ingest;
 mod recording;
@@ -218,6 +219,7 @@ fn router(state: AppState, web_root: &Path) -> Router {
     Router::new()
         .route("/healthz", get(state::healthz))
         .route("/api/line", get(state::line_description))
+        .route("/api/recording.mcap", get(export::recording))
         .route("/ws", get(viewer::upgrade))
         .route("/ws/ingest", get(ingest::upgrade))
         .merge(static_files::router(web_root))

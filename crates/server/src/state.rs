@@ -27,6 +27,8 @@ pub(crate) struct Shared {
     time_scale: f64,
     replay: bool,
     simulator: bool,
+    /// Where the recorder writes, when it does.
+    pub(crate) record_dir: Option<std::path::PathBuf>,
     frames: broadcast::Sender<Frame>,
     viewers: AtomicUsize,
     producers: AtomicUsize,
@@ -62,6 +64,7 @@ impl AppState {
             time_scale,
             replay: config.replay.is_some(),
             simulator: config.simulator.is_some(),
+            record_dir: config.record.as_ref().map(|r| r.dir.clone()),
             frames,
             viewers: AtomicUsize::new(0),
             producers: AtomicUsize::new(0),

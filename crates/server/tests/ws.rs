@@ -685,6 +685,50 @@ async fn every_frame_a_viewer_gets_is_recorded_and_the_file_is_finished() {
 }
 
 #[tokio::test]
+async fn a_time_range_of_the_recording_downloads_as_one_mcap_file() {
+    let dir = temp_dir("export");
+    let mut with_recorder = config(Some(fast_simulator()), temp_dir("export-web"));
+    with_recorder.record = Some(linetwin_recorder::RecorderConfig {
+        flush_every_s: 0.1,
+        ..linetwin_recorder::RecorderConfig::new(&dir)
+    });
+    let server = TestServer::start(with_recorder).await;
+    let mut viewer = server.connect("/ws").await;
+    let _hello = next_text(&mut viewer, "hello").await;
+    let mut binary = 0;
+    while binary < 40 {
+        if let Message::Binary(_) = next_message(&mut viewer, "stream").await {
+            binary += 1;
+        }
+    }
+    let response = server.get("/api/recording.mcap?from=0", &[]).await;
+    assert_eq!(response.status, 200);
+    assert!(
+        response
+            .header("content-disposition")
+            .unwrap()
+            .contains(".mcap")
+    );
+    let file = temp_dir("export-out").join("range.mcap");
+    std::fs::write(&file, &response.body).unwrap();
+    let range = linetwin_recorder::read_recording(&file).expect("an MCAP file");
+    assert_eq!(range.truncated, None);
+    assert!(range.line_json.is_some());
+    assert!(range.frames.len() > 10, "{} frames", range.frames.len());
+    let bad = server.get("/api/recording.mcap?from=soon", &[]).await;
+    assert_eq!(bad.status, 400);
+    assert!(String::from_utf8_lossy(&bad.body).contains("field `from`"));
+    drop(viewer);
+    server.stop().await;
+    let not_recording = TestServer::start(config(None, temp_dir("export-none"))).await;
+    assert_eq!(
+        not_recording.get("/api/recording.mcap", &[]).await.status,
+        404
+    );
+    not_recording.stop().await;
+}
+
+#[tokio::test]
 async fn an_unusable_recording_folder_is_a_clear_error_at_start() {
     let file = temp_dir("record-on-a-file").join("plain-file");
     std::fs::write(&file, b"x").unwrap();
