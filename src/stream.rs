@@ -96,6 +96,15 @@ pub enum StreamEvent {
 #[derive(Message, Debug, Clone)]
 pub struct GatewayNotice(pub String);
 
+/// A demo scenario's caption: shown from data time `t` for `duration_s`.
+#[derive(Message, Resource, Debug, Clone, PartialEq)]
+pub struct Caption {
+    pub t: f64,
+    pub text: String,
+    pub chapter: Option<String>,
+    pub duration_s: f64,
+}
+
 pub struct StreamPlugin;
 
 impl Plugin for StreamPlugin {
@@ -104,6 +113,7 @@ impl Plugin for StreamPlugin {
             .init_resource::<StreamStats>()
             .add_message::<StreamEvent>()
             .add_message::<GatewayNotice>()
+            .add_message::<Caption>()
             .add_systems(PreUpdate, drain_inbox);
         #[cfg(target_arch = "wasm32")]
         app.add_systems(Startup, web::open_socket);
@@ -135,6 +145,7 @@ fn drain_inbox(
     mut stats: ResMut<StreamStats>,
     mut events: MessageWriter<StreamEvent>,
     mut notices: MessageWriter<GatewayNotice>,
+    mut captions: MessageWriter<Caption>,
 ) {
     let Some(mut inbox) = inbox else { return };
     let mut decoded = 0;
@@ -174,6 +185,19 @@ fn drain_inbox(
             }
             Ok(Some(Decoded::Text(TextMessage::Notice { message, .. }))) => {
                 notices.write(GatewayNotice(message));
+            }
+            Ok(Some(Decoded::Text(TextMessage::Caption {
+                t,
+                text,
+                chapter,
+                duration_s,
+            }))) => {
+                captions.write(Caption {
+                    t,
+                    text,
+                    chapter,
+                    duration_s,
+                });
             }
             Ok(Some(Decoded::Waveform(block))) => {
                 stats.waveforms += 1;

@@ -31,6 +31,7 @@ pub struct SnapshotSources<'a> {
     pub what_if: Option<&'a WhatIf>,
     pub forecast: Option<&'a ForecastView>,
     pub kiosk: Option<&'a crate::kiosk::Kiosk>,
+    pub caption: Option<&'a crate::stream::Caption>,
 }
 
 fn status_json(status: AssetStatus) -> Value {
@@ -132,6 +133,9 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         "frames_rendered": s.frames_rendered,
         "now_s": now,
         "what_if": s.what_if.map(what_if_json),
+        "caption": s.caption.filter(|c| now.is_some_and(|n| n >= c.t && n < c.t + c.duration_s)).map(|c| json!({
+            "t": c.t, "text": c.text, "chapter": c.chapter,
+        })),
         "kiosk": s.kiosk.map(|k| json!({
             "tour_s": k.options.tour_s,
             "assets": k.options.assets,
@@ -357,6 +361,7 @@ mod web {
         what_if: Option<Res<WhatIf>>,
         forecast: Option<Res<ForecastView>>,
         kiosk: Option<Res<crate::kiosk::Kiosk>>,
+        caption: Option<Res<crate::stream::Caption>>,
     ) {
         let no_screen = ScreenPositions::default();
         let screen = screen.as_deref().unwrap_or(&no_screen);
@@ -376,6 +381,7 @@ mod web {
             what_if: what_if.as_deref(),
             forecast: forecast.as_deref(),
             kiosk: kiosk.as_deref(),
+            caption: caption.as_deref(),
         };
         let mut value = snapshot(&sources);
         // Page load to the first frame with the line in it, as the browser measures time.
@@ -552,6 +558,7 @@ mod tests {
             what_if: Some(&WhatIf::default()),
             forecast: Some(&ForecastView::default()),
             kiosk: None,
+            caption: None,
         };
         let value = snapshot(&sources);
         assert_eq!(value["assets"]["M1"]["rul"]["state"], "no degradation");

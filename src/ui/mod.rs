@@ -54,7 +54,10 @@ impl Plugin for UiPlugin {
             .init_resource::<FreeViewport>()
             .init_resource::<LatestNotice>()
             .add_systems(Startup, egui_camera::spawn_egui_camera)
-            .add_systems(Update, (remember_notices, project_assets))
+            .add_systems(
+                Update,
+                (remember_notices, remember_captions, project_assets),
+            )
             .init_resource::<what_if_panel::WhatIfWindow>()
             .add_systems(
                 EguiPrimaryContextPass,
@@ -77,6 +80,48 @@ fn remember_notices(
     if let Some(GatewayNotice(text)) = notices.read().last() {
         latest.0 = Some((text.clone(), twin.and_then(|t| t.0.now())));
     }
+}
+
+/// The latest caption stays a resource while the panels show it.
+fn remember_captions(mut captions: MessageReader<crate::stream::Caption>, mut commands: Commands) {
+    if let Some(caption) = captions.read().last() {
+        commands.insert_resource(caption.clone());
+    }
+}
+
+/// A demo's narration over the 3D view, while the data's time is within its
+/// span; the scenario clock and chapter above it.
+fn narrator_strip(
+    ctx: &egui::Context,
+    caption: &crate::stream::Caption,
+    now: Option<f64>,
+    viewport: egui::Rect,
+) {
+    let Some(now) = now else { return };
+    if !(caption.t..caption.t + caption.duration_s).contains(&now) {
+        return;
+    }
+    egui::Area::new("narrator".into())
+        .fixed_pos(egui::pos2(viewport.left() + 16.0, viewport.bottom() - 96.0))
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(egui::Color32::from_black_alpha(200))
+                .inner_margin(10.0)
+                .corner_radius(4.0)
+                .show(ui, |ui| {
+                    ui.set_max_width(viewport.width() - 48.0);
+                    ui.small(format!(
+                        "scenario {} · {}",
+                        time_axis::format_data_time(now, None),
+                        caption.chapter.as_deref().unwrap_or("")
+                    ));
+                    ui.label(
+                        egui::RichText::new(&caption.text)
+                            .size(18.0)
+                            .color(egui::Color32::WHITE),
+                    );
+                });
+        });
 }
 
 fn project_assets(
@@ -121,6 +166,7 @@ pub fn age_label(seconds: f64) -> String {
 pub struct Outlook<'w> {
     prognoses: Option<Res<'w, Prognoses>>,
     forecast: Option<Res<'w, ForecastView>>,
+    caption: Option<Res<'w, crate::stream::Caption>>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -213,6 +259,9 @@ fn draw_panels(
     }
     let viewport = root.available_rect_before_wrap();
     free.0 = Some(viewport);
+    if let Some(caption) = outlook.caption.as_deref() {
+        narrator_strip(ctx, caption, now, viewport);
+    }
 
     match &*status {
         LineStatus::Loaded => {

@@ -18,4 +18,5 @@ pub mod iso;
 pub mod line;
 pub mod protocol;
 pub mod rng;
+pub mod scenario;
 pub mod sim;

@@ -212,6 +212,10 @@ pub struct ScriptedFault {
     pub mode: FaultMode,
     pub onset_s: f64,
     pub ramp_s: f64,
+    /// When the fault ends (the component replaced, the rotor balanced):
+    /// from then on the machine runs as healthy again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -564,6 +568,11 @@ impl Line {
             }
             if !(fault.ramp_s.is_finite() && fault.ramp_s > 0.0) {
                 return Err((at("ramp_s"), "must be a positive number of seconds".into()));
+            }
+            if let Some(until) = fault.until_s
+                && !(until.is_finite() && until > fault.onset_s)
+            {
+                return Err((at("until_s"), "must come after onset_s".into()));
             }
         }
         Ok(())

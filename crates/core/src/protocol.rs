@@ -49,6 +49,15 @@ pub enum TextMessage {
     Readings { t: f64, values: Vec<Reading> },
     /// Something the user should know about the stream itself.
     Notice { level: NoticeLevel, message: String },
+    /// A demo scenario's narration, shown from data time `t` for
+    /// `duration_s`; `chapter` names the chapter it belongs to.
+    Caption {
+        t: f64,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chapter: Option<String>,
+        duration_s: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

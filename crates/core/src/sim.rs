@@ -343,6 +343,9 @@ fn cycles_per_s(kind: AssetKind, shaft_rpm: f64) -> f64 {
 }
 
 fn ramp(fault: &ScriptedFault, t: f64) -> f64 {
+    if fault.until_s.is_some_and(|until| t >= until) {
+        return 0.0;
+    }
     ((t - fault.onset_s) / fault.ramp_s).clamp(0.0, 1.0)
 }
 

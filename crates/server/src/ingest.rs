@@ -107,7 +107,7 @@ pub(crate) fn check_text(line: &Line, text: &str) -> Result<Verdict, Rejection> 
             })))
         }
         TextMessage::Hello { .. } => Ok(Verdict::Ignore),
-        TextMessage::Notice { .. } => Err(Rejection::NotAccepted),
+        TextMessage::Notice { .. } | TextMessage::Caption { .. } => Err(Rejection::NotAccepted),
     }
 }
 

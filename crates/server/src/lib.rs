@@ -47,6 +47,9 @@ pub struct Config {
     pub record: Option<linetwin_recorder::RecorderConfig>,
     /// A recording to serve instead of live data.
     pub replay: Option<ReplayConfig>,
+    /// A demo story the simulator tells (its faults are already in
+    /// `line.simulation`; its captions go out as the story reaches them).
+    pub scenario: Option<linetwin_core::scenario::Scenario>,
 }
 
 /// A recording played back as if live.
@@ -126,6 +129,10 @@ impl SimulatorConfig {
 pub enum StartError {
     #[error("cannot read line file {path}: {error}")]
     ReadLine { path: String, error: std::io::Error },
+    #[error(
+        "cannot read scenario {path}: {error} (scenarios are files, or names under assets/scenarios/)"
+    )]
+    ReadScenario { path: String, error: std::io::Error },
     #[error(transparent)]
     Line(#[from] LineError),
     #[error(
@@ -134,6 +141,29 @@ pub enum StartError {
     AddressInUse { addr: String },
     #[error("cannot listen on {addr}: {error}")]
     Listen { addr: String, error: std::io::Error },
+}
+
+/// Reads a scenario (a path, or a name under `assets/scenarios/`) and
+/// checks it against the line; the line's simulation becomes the story's.
+pub fn load_scenario(
+    name_or_path: &Path,
+    line: &mut Line,
+) -> Result<linetwin_core::scenario::Scenario, StartError> {
+    let path = if name_or_path.exists() {
+        name_or_path.to_path_buf()
+    } else {
+        Path::new("assets/scenarios")
+            .join(name_or_path)
+            .with_extension("json")
+    };
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|error| StartError::ReadScenario {
+        path: label.clone(),
+        error,
+    })?;
+    let scenario = linetwin_core::scenario::Scenario::from_json(&label, &text, line)?;
+    line.simulation = scenario.simulation_script(line);
+    Ok(scenario)
 }
 
 /// Reads and validates a line description; errors name the file.
@@ -182,9 +212,13 @@ pub async fn serve(
     static_files::warn_if_viewer_missing(&config.web_root).await;
     let (state, stop_sockets) = AppState::new(&config);
     // Dropping the guard (also when this future is dropped) stops the simulator.
-    let _simulator = config
-        .simulator
-        .map(|sim| simulator::spawn(state.clone(), sim));
+    let _simulator = config.simulator.map(|sim| {
+        simulator::spawn(
+            state.clone(),
+            sim,
+            config.scenario.clone().map(std::sync::Arc::new),
+        )
+    });
     let _replay = config
         .replay
         .clone()

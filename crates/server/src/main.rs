@@ -47,6 +47,10 @@ struct Cli {
     /// ... or past this many minutes.
     #[arg(long, default_value = "60", value_parser = positive_number)]
     record_max_minutes: f64,
+    /// Tell a demo story: a scenario file, or the name of one in
+    /// assets/scenarios/ (e.g. bearing-found-early).
+    #[arg(long, conflicts_with = "no_simulator")]
+    scenario: Option<PathBuf>,
     /// Serve this recording (an MCAP file from --record) as if live,
     /// instead of the simulator; it starts when the first viewer connects.
     #[arg(long, conflicts_with = "no_simulator")]
@@ -119,6 +123,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         None => (linetwin_server::load_line(&cli.line)?, None),
     };
+    let mut line = line;
+    let scenario = match &cli.scenario {
+        Some(name) => Some(linetwin_server::load_scenario(name, &mut line)?),
+        None => None,
+    };
     let simulator = (!cli.no_simulator && replay.is_none())
         .then(|| SimulatorConfig::new(cli.seed, cli.speedup, cli.block_interval));
     let record = cli.record.map(|dir| linetwin_recorder::RecorderConfig {
@@ -133,6 +142,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         simulator,
         record,
         replay,
+        scenario,
     };
     let listener = linetwin_server::bind(&cli.bind, cli.port).await?;
     let addr = listener

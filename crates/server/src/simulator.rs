@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use linetwin_core::protocol::TextMessage;
+use linetwin_core::scenario::Scenario;
 use linetwin_core::sim::Simulator;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
@@ -38,7 +39,11 @@ impl SimClock {
     }
 }
 
-pub(crate) fn spawn(state: AppState, config: SimulatorConfig) -> SimulatorTasks {
+pub(crate) fn spawn(
+    state: AppState,
+    config: SimulatorConfig,
+    scenario: Option<Arc<Scenario>>,
+) -> SimulatorTasks {
     let simulator = Arc::new(Simulator::new(&state.line, config.seed));
     let clock = SimClock {
         started: Instant::now(),
@@ -56,6 +61,7 @@ pub(crate) fn spawn(state: AppState, config: SimulatorConfig) -> SimulatorTasks 
             simulator.clone(),
             clock,
             config,
+            scenario,
         )),
         tokio::spawn(waveforms_loop(state, simulator, clock, config)),
     ])
@@ -66,14 +72,28 @@ async fn readings_loop(
     sim: Arc<Simulator>,
     clock: SimClock,
     config: SimulatorConfig,
+    scenario: Option<Arc<Scenario>>,
 ) {
     let mut ticks = tokio::time::interval(config.readings_interval);
     // After a stall, carry on at the normal pace rather than bursting.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut narrated_until = f64::NEG_INFINITY;
     loop {
         ticks.tick().await;
         // Computed even with no viewer: it is cheap, and keeps logs meaningful.
         let t = clock.now();
+        if let Some(story) = &scenario {
+            // Each caption once, at its data time, as the story reaches it.
+            for caption in story.captions_between(narrated_until, t) {
+                state.broadcast(Frame::text(&TextMessage::Caption {
+                    t: caption.at_s,
+                    text: caption.text.clone(),
+                    chapter: story.chapter_at(caption.at_s).map(|c| c.title.clone()),
+                    duration_s: caption.duration_s,
+                }));
+            }
+            narrated_until = t;
+        }
         let readings = TextMessage::Readings {
             t,
             values: sim.readings(t),

@@ -107,6 +107,7 @@ fn config(simulator: Option<SimulatorConfig>, web_root: PathBuf) -> Config {
         simulator,
         record: None,
         replay: None,
+        scenario: None,
     }
 }
 
@@ -820,4 +821,77 @@ async fn a_recording_replays_as_the_same_frames_marked_as_a_replay() {
         "the same frames, in the same order"
     );
     server.stop().await;
+}
+
+#[tokio::test]
+async fn a_scenario_tells_its_captions_in_order_and_ends_its_fault() {
+    let mut line = demo_line();
+    let story = linetwin_server::load_scenario(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/scenarios/fan-unbalance.json"),
+        &mut line,
+    )
+    .expect("the shipped story loads");
+    assert_eq!(
+        line.simulation.faults[0].until_s,
+        Some(240.0),
+        "balancing ends the unbalance"
+    );
+    let mut told = config(
+        Some(SimulatorConfig {
+            speedup: 200.0,
+            ..fast_simulator()
+        }),
+        temp_dir("scenario-web"),
+    );
+    told.line = line;
+    told.scenario = Some(story.clone());
+    let server = TestServer::start(told).await;
+    let mut viewer = server.connect("/ws").await;
+    let _hello = next_text(&mut viewer, "hello").await;
+    let mut captions = Vec::new();
+    while captions.len() < story.captions.len() {
+        if let Message::Text(text) = next_message(&mut viewer, "captions").await
+            && let Ok(TextMessage::Caption {
+                t, text, chapter, ..
+            }) = TextMessage::from_json(&text)
+        {
+            captions.push((t, text, chapter));
+        }
+    }
+    let expected: Vec<f64> = story.captions.iter().map(|c| c.at_s).collect();
+    assert_eq!(
+        captions.iter().map(|c| c.0).collect::<Vec<_>>(),
+        expected,
+        "in order, at their times"
+    );
+    assert_eq!(captions[0].2.as_deref(), Some("After the repair"));
+    assert_eq!(
+        captions.last().unwrap().2.as_deref(),
+        Some("Back to normal")
+    );
+    drop(viewer);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_scenario_is_named_with_its_field() {
+    let dir = temp_dir("bad-scenario");
+    let file = dir.join("story.json");
+    std::fs::write(&file, r#"{"id":"x","name":"x","line":"bottling-line-1","faults":[{"sensor":"P1-T","mode":"unbalance","onset_s":0,"ramp_s":1}]}"#).unwrap();
+    let line = demo_path();
+    let out = run_binary(&[
+        "--port",
+        "0",
+        "--line",
+        line.to_str().unwrap(),
+        "--scenario",
+        file.to_str().unwrap(),
+    ])
+    .await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("story.json") && stderr.contains("faults[0].sensor"),
+        "{stderr}"
+    );
 }
