@@ -470,6 +470,41 @@ impl Line {
             .flat_map(|asset| asset.sensors.iter().map(move |sensor| (asset, sensor)))
     }
 
+    /// A scripted fault (of the line, or of a scenario): a vibration sensor
+    /// of this line, a bearing for bearing modes, sensible times. `at`
+    /// turns a field name into its JSON path.
+    pub fn validate_fault(
+        &self,
+        sensor_id: &str,
+        mode: FaultMode,
+        onset_s: f64,
+        ramp_s: f64,
+        at: &dyn Fn(&str) -> String,
+    ) -> Result<(), (String, String)> {
+        let Some((_, sensor)) = self.sensor(sensor_id) else {
+            return Err((at("sensor"), format!("no sensor has id `{sensor_id}`")));
+        };
+        if sensor.kind != SensorKind::Vibration {
+            return Err((
+                at("sensor"),
+                format!("`{sensor_id}` is not a vibration sensor"),
+            ));
+        }
+        if mode.needs_bearing() && sensor.bearing.is_none() {
+            return Err((
+                at("mode"),
+                format!("sensor `{sensor_id}` has no bearing to fail"),
+            ));
+        }
+        if !(onset_s.is_finite() && onset_s >= 0.0) {
+            return Err((at("onset_s"), "must be zero or more seconds".into()));
+        }
+        if !(ramp_s.is_finite() && ramp_s > 0.0) {
+            return Err((at("ramp_s"), "must be a positive number of seconds".into()));
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), (String, String)> {
         if self.version != LINE_FORMAT_VERSION {
             return Err((
@@ -548,27 +583,7 @@ impl Line {
         validate_line_maintenance(&self.maintenance)?;
         for (i, fault) in self.simulation.faults.iter().enumerate() {
             let at = |field: &str| format!("simulation.faults[{i}].{field}");
-            let Some((_, sensor)) = self.sensor(&fault.sensor) else {
-                return Err((at("sensor"), format!("no sensor has id `{}`", fault.sensor)));
-            };
-            if sensor.kind != SensorKind::Vibration {
-                return Err((
-                    at("sensor"),
-                    format!("`{}` is not a vibration sensor", fault.sensor),
-                ));
-            }
-            if fault.mode.needs_bearing() && sensor.bearing.is_none() {
-                return Err((
-                    at("mode"),
-                    format!("sensor `{}` has no bearing to fail", fault.sensor),
-                ));
-            }
-            if !(fault.onset_s.is_finite() && fault.onset_s >= 0.0) {
-                return Err((at("onset_s"), "must be zero or more seconds".into()));
-            }
-            if !(fault.ramp_s.is_finite() && fault.ramp_s > 0.0) {
-                return Err((at("ramp_s"), "must be a positive number of seconds".into()));
-            }
+            self.validate_fault(&fault.sensor, fault.mode, fault.onset_s, fault.ramp_s, &at)?;
             if let Some(until) = fault.until_s
                 && !(until.is_finite() && until > fault.onset_s)
             {

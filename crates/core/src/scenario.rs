@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::line::{FaultMode, Line, LineError, ScriptedFault, SensorKind, SimulationScript};
+use crate::line::{FaultMode, Line, LineError, ScriptedFault, SimulationScript};
 
 pub const SCENARIO_FORMAT_VERSION: u32 = 1;
 
@@ -153,25 +153,7 @@ impl Scenario {
         }
         for (i, fault) in self.faults.iter().enumerate() {
             let at = |field: &str| format!("faults[{i}].{field}");
-            let Some((_, sensor)) = line.sensor(&fault.sensor) else {
-                return Err((at("sensor"), format!("no sensor has id `{}`", fault.sensor)));
-            };
-            if sensor.kind != SensorKind::Vibration {
-                return Err((
-                    at("sensor"),
-                    format!("`{}` is not a vibration sensor", fault.sensor),
-                ));
-            }
-            if fault.mode.needs_bearing() && sensor.bearing.is_none() {
-                return Err((
-                    at("mode"),
-                    format!("sensor `{}` has no bearing to fail", fault.sensor),
-                ));
-            }
-            time(at("onset_s"), fault.onset_s)?;
-            if !(fault.ramp_s.is_finite() && fault.ramp_s > 0.0) {
-                return Err((at("ramp_s"), "must be a positive number of seconds".into()));
-            }
+            line.validate_fault(&fault.sensor, fault.mode, fault.onset_s, fault.ramp_s, &at)?;
         }
         for (i, action) in self.actions.iter().enumerate() {
             let at = |field: &str| format!("actions[{i}].{field}");
