@@ -20,6 +20,7 @@ pub mod kiosk;
 pub mod line_source;
 pub mod options;
 pub mod prognosis;
+pub mod scenario_remote;
 pub mod scene;
 pub mod selection;
 pub mod shapes;

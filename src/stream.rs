@@ -114,6 +114,7 @@ impl Plugin for StreamPlugin {
             .add_message::<StreamEvent>()
             .add_message::<GatewayNotice>()
             .add_message::<Caption>()
+            .init_resource::<crate::scenario_remote::Story>()
             .add_systems(PreUpdate, drain_inbox);
         #[cfg(target_arch = "wasm32")]
         app.add_systems(Startup, web::open_socket);
@@ -146,6 +147,7 @@ fn drain_inbox(
     mut events: MessageWriter<StreamEvent>,
     mut notices: MessageWriter<GatewayNotice>,
     mut captions: MessageWriter<Caption>,
+    mut story: ResMut<crate::scenario_remote::Story>,
 ) {
     let Some(mut inbox) = inbox else { return };
     let mut decoded = 0;
@@ -170,8 +172,12 @@ fn drain_inbox(
                 time_scale,
                 clock,
                 replay,
+                scenario,
                 ..
             }))) => {
+                if story.info != scenario {
+                    story.info = scenario;
+                }
                 events.write(StreamEvent::Hello { clock, time_scale });
                 connection.0 = ConnectionState::Connected {
                     line_id,

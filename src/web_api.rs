@@ -32,6 +32,7 @@ pub struct SnapshotSources<'a> {
     pub forecast: Option<&'a ForecastView>,
     pub kiosk: Option<&'a crate::kiosk::Kiosk>,
     pub caption: Option<&'a crate::stream::Caption>,
+    pub story: Option<&'a crate::scenario_remote::Story>,
 }
 
 fn status_json(status: AssetStatus) -> Value {
@@ -135,6 +136,9 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         "what_if": s.what_if.map(what_if_json),
         "caption": s.caption.filter(|c| now.is_some_and(|n| n >= c.t && n < c.t + c.duration_s)).map(|c| json!({
             "t": c.t, "text": c.text, "chapter": c.chapter,
+        })),
+        "scenario": s.story.and_then(|st| st.info.as_ref()).map(|info| json!({
+            "id": info.id, "name": info.name, "chapters": info.chapters,
         })),
         "kiosk": s.kiosk.map(|k| json!({
             "tour_s": k.options.tour_s,
@@ -277,6 +281,7 @@ mod web {
         static FORECAST_REQUESTS: RefCell<Vec<Option<(f64, usize)>>> = const { RefCell::new(Vec::new()) };
         static CANCEL_REQUESTS: RefCell<u32> = const { RefCell::new(0) };
         static WINDOW_REQUESTS: RefCell<Option<bool>> = const { RefCell::new(None) };
+        static STORY_COMMANDS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     }
 
     pub(super) fn install() {
@@ -338,10 +343,29 @@ mod web {
         });
         let _ = js_sys::Reflect::set(&api, &"whatIfWindow".into(), window_open.as_ref());
         window_open.forget();
+        // `scenario("pause" | "resume" | "restart" | "chapter/N")`: the demo's remote.
+        let story = Closure::<dyn Fn(JsValue)>::new(|command: JsValue| {
+            if let Some(command) = command.as_string() {
+                STORY_COMMANDS.with(|c| c.borrow_mut().push(command));
+            }
+        });
+        let _ = js_sys::Reflect::set(&api, &"scenario".into(), story.as_ref());
+        story.forget();
         let _ = js_sys::Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
         // The closure lives as long as the page.
         state.forget();
         let _ = js_sys::Reflect::set(&window, &"linetwin".into(), &api);
+    }
+
+    /// The parts of the snapshot beyond the live chain.
+    #[derive(bevy::ecs::system::SystemParam)]
+    pub(super) struct Extras<'w> {
+        prognoses: Option<Res<'w, Prognoses>>,
+        what_if: Option<Res<'w, WhatIf>>,
+        forecast: Option<Res<'w, ForecastView>>,
+        kiosk: Option<Res<'w, crate::kiosk::Kiosk>>,
+        caption: Option<Res<'w, crate::stream::Caption>>,
+        story: Option<Res<'w, crate::scenario_remote::Story>>,
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -357,11 +381,7 @@ mod web {
         diagnosis: Res<DiagnosisStats>,
         executor: Option<Res<Executor>>,
         frames: Res<FrameCount>,
-        prognoses: Option<Res<Prognoses>>,
-        what_if: Option<Res<WhatIf>>,
-        forecast: Option<Res<ForecastView>>,
-        kiosk: Option<Res<crate::kiosk::Kiosk>>,
-        caption: Option<Res<crate::stream::Caption>>,
+        extras: Extras,
     ) {
         let no_screen = ScreenPositions::default();
         let screen = screen.as_deref().unwrap_or(&no_screen);
@@ -377,11 +397,12 @@ mod web {
             diagnosis: &diagnosis,
             executor: executor.as_deref().map_or("none", Executor::label),
             frames_rendered: frames.0,
-            prognoses: prognoses.as_deref(),
-            what_if: what_if.as_deref(),
-            forecast: forecast.as_deref(),
-            kiosk: kiosk.as_deref(),
-            caption: caption.as_deref(),
+            prognoses: extras.prognoses.as_deref(),
+            what_if: extras.what_if.as_deref(),
+            forecast: extras.forecast.as_deref(),
+            kiosk: extras.kiosk.as_deref(),
+            caption: extras.caption.as_deref(),
+            story: extras.story.as_deref(),
         };
         let mut value = snapshot(&sources);
         // Page load to the first frame with the line in it, as the browser measures time.
@@ -458,6 +479,9 @@ mod web {
         }
         if let Some(open) = WINDOW_REQUESTS.with(|w| w.borrow_mut().take()) {
             window.open = open;
+        }
+        for command in STORY_COMMANDS.with(|c| std::mem::take(&mut *c.borrow_mut())) {
+            crate::scenario_remote::send(&command);
         }
         if CANCEL_REQUESTS.with(|c| std::mem::take(&mut *c.borrow_mut())) > 0 {
             cancel.write(crate::what_if::CancelWhatIf);
@@ -559,6 +583,7 @@ mod tests {
             forecast: Some(&ForecastView::default()),
             kiosk: None,
             caption: None,
+            story: None,
         };
         let value = snapshot(&sources);
         assert_eq!(value["assets"]["M1"]["rul"]["state"], "no degradation");

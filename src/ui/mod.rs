@@ -124,6 +124,54 @@ fn narrator_strip(
         });
 }
 
+/// Pause, resume, restart and chapters of the story the gateway tells.
+fn story_remote(
+    ctx: &egui::Context,
+    story: &mut crate::scenario_remote::Story,
+    viewport: egui::Rect,
+) {
+    let Some(info) = story.info.clone() else {
+        return;
+    };
+    egui::Area::new("story-remote".into())
+        .fixed_pos(egui::pos2(
+            viewport.center().x - 200.0,
+            viewport.top() + 8.0,
+        ))
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(egui::Color32::from_black_alpha(190))
+                .inner_margin(6.0)
+                .corner_radius(4.0)
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.label(egui::RichText::new(&info.name).strong());
+                        if story.paused {
+                            if ui.button("▶ Resume").clicked() {
+                                crate::scenario_remote::send("resume");
+                                story.paused = false;
+                            }
+                        } else if ui.button("⏸ Pause").clicked() {
+                            crate::scenario_remote::send("pause");
+                            story.paused = true;
+                        }
+                        if ui.button("⟲ Restart").clicked() {
+                            crate::scenario_remote::send("restart");
+                        }
+                        egui::ComboBox::from_id_salt("story-chapter")
+                            .selected_text("Chapter…")
+                            .show_ui(ui, |ui| {
+                                for (i, (_, title)) in info.chapters.iter().enumerate() {
+                                    if ui.selectable_label(false, title).clicked() {
+                                        crate::scenario_remote::send(&format!("chapter/{i}"));
+                                    }
+                                }
+                            });
+                    });
+                });
+        });
+}
+
 fn project_assets(
     cameras: Query<(&Camera, &GlobalTransform), With<OrbitCamera>>,
     assets: Query<(&TwinAsset, &PickPoint, &GlobalTransform)>,
@@ -167,6 +215,7 @@ pub struct Outlook<'w> {
     prognoses: Option<Res<'w, Prognoses>>,
     forecast: Option<Res<'w, ForecastView>>,
     caption: Option<Res<'w, crate::stream::Caption>>,
+    story: Option<ResMut<'w, crate::scenario_remote::Story>>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -261,6 +310,11 @@ fn draw_panels(
     free.0 = Some(viewport);
     if let Some(caption) = outlook.caption.as_deref() {
         narrator_strip(ctx, caption, now, viewport);
+    }
+    if let Some(mut story) = outlook.story
+        && story.info.is_some()
+    {
+        story_remote(ctx, &mut story, viewport);
     }
 
     match &*status {

@@ -45,4 +45,18 @@ describe('a demo scenario in headless Chromium', () => {
     assert.equal(seen.at(-1).text, last, 'the story reached its end');
     assert.equal(seen.at(-1).chapter, 'Back to normal');
   });
+
+  test('the remote jumps back to a chapter and the story is told from there', async () => {
+    const s = await state(page);
+    assert.equal(s.scenario.id, 'fan-unbalance');
+    assert.deepEqual(s.scenario.chapters.map((c) => c[1]), story.chapters.map((c) => c.title));
+    const before = s.clock.epochs;
+    await page.evaluate(() => window.linetwin.scenario('chapter/2'));
+    const balancing = story.captions.find((c) => c.at_s === story.chapters[2].at_s).text;
+    await waitFor(page, 'the chapter\'s caption again',
+      (text) => window.linetwin.state().caption?.text === text, 60000, balancing);
+    const after = await state(page);
+    assert.equal(after.caption.chapter, story.chapters[2].title);
+    assert.ok(after.clock.epochs > before, 'going back opened a new epoch on the twin');
+  });
 });

@@ -44,6 +44,9 @@ pub enum TextMessage {
         /// The stream is a recording played back, not live data.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         replay: bool,
+        /// The demo story the simulator tells, if it tells one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scenario: Option<ScenarioInfo>,
     },
     /// Scalar readings taken at time `t`.
     Readings { t: f64, values: Vec<Reading> },
@@ -65,6 +68,16 @@ pub enum TextMessage {
 pub struct Reading {
     pub sensor: String,
     pub value: f64,
+}
+
+/// A demo story, as the hello names it: enough for a viewer to offer its
+/// chapters (`POST /api/scenario/chapter/N` jumps to one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    pub id: String,
+    pub name: String,
+    /// Chapter starts (data seconds) and titles, in order.
+    pub chapters: Vec<(f64, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +136,31 @@ impl TextMessage {
             clock,
             time_scale,
             replay: false,
+            scenario: None,
+        }
+    }
+
+    /// The same hello, naming the story the simulator tells.
+    pub fn with_scenario(self, info: ScenarioInfo) -> Self {
+        match self {
+            TextMessage::Hello {
+                protocol,
+                line_id,
+                server,
+                clock,
+                time_scale,
+                replay,
+                ..
+            } => TextMessage::Hello {
+                protocol,
+                line_id,
+                server,
+                clock,
+                time_scale,
+                replay,
+                scenario: Some(info),
+            },
+            other => other,
         }
     }
 
@@ -144,6 +182,7 @@ impl TextMessage {
                 clock,
                 time_scale,
                 replay: true,
+                scenario: None,
             },
             other => other,
         }

@@ -226,6 +226,21 @@ impl Scenario {
         SimulationScript { faults }
     }
 
+    /// What the hello says of it.
+    pub fn info(&self) -> crate::protocol::ScenarioInfo {
+        let mut chapters: Vec<(f64, String)> = self
+            .chapters
+            .iter()
+            .map(|c| (c.at_s, c.title.clone()))
+            .collect();
+        chapters.sort_by(|a, b| a.0.total_cmp(&b.0));
+        crate::protocol::ScenarioInfo {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            chapters,
+        }
+    }
+
     /// The chapter in force at data time `t`.
     pub fn chapter_at(&self, t: f64) -> Option<&Chapter> {
         self.chapters

@@ -13,6 +13,7 @@ mod hub;
 mod ingest;
 mod recording;
 mod replay;
+mod scenario_control;
 mod simulator;
 mod state;
 mod static_files;
@@ -212,13 +213,15 @@ pub async fn serve(
     static_files::warn_if_viewer_missing(&config.web_root).await;
     let (state, stop_sockets) = AppState::new(&config);
     // Dropping the guard (also when this future is dropped) stops the simulator.
-    let _simulator = config.simulator.map(|sim| {
-        simulator::spawn(
+    let _simulator = match (config.simulator, state.sim_clock.clone()) {
+        (Some(sim), Some(clock)) => Some(simulator::spawn(
             state.clone(),
             sim,
-            config.scenario.clone().map(std::sync::Arc::new),
-        )
-    });
+            state.scenario.clone(),
+            clock,
+        )),
+        _ => None,
+    };
     let _replay = config
         .replay
         .clone()
@@ -254,6 +257,15 @@ fn router(state: AppState, web_root: &Path) -> Router {
         .route("/healthz", get(state::healthz))
         .route("/api/line", get(state::line_description))
         .route("/api/recording.mcap", get(export::recording))
+        .route("/api/scenario", get(scenario_control::describe))
+        .route(
+            "/api/scenario/chapter/{index}",
+            axum::routing::post(scenario_control::chapter),
+        )
+        .route(
+            "/api/scenario/{command}",
+            axum::routing::post(scenario_control::command),
+        )
         .route("/ws", get(viewer::upgrade))
         .route("/ws/ingest", get(ingest::upgrade))
         .merge(static_files::router(web_root))

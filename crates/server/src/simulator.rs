@@ -1,7 +1,7 @@
 //! The built-in producer: runs the line's simulator on a sped-up clock and
 //! broadcasts its readings and waveform blocks.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -26,16 +26,96 @@ impl Drop for SimulatorTasks {
     }
 }
 
-/// Simulated time: `speedup` simulated seconds per wall second since start.
-#[derive(Debug, Clone, Copy)]
-struct SimClock {
-    started: Instant,
+/// Simulated time: `speedup` simulated seconds per wall second, which a
+/// demo can pause, resume and move (to a chapter, or back to the start).
+#[derive(Debug)]
+pub(crate) struct SimClock {
     speedup: f64,
+    state: Mutex<ClockState>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ClockState {
+    /// Simulated time at `since`.
+    base_s: f64,
+    since: Instant,
+    running: bool,
+    /// Counts moves, so the narration knows to start again from there.
+    moves: u64,
 }
 
 impl SimClock {
-    fn now(&self) -> f64 {
-        self.speedup * self.started.elapsed().as_secs_f64()
+    pub(crate) fn new(speedup: f64) -> Self {
+        SimClock {
+            speedup,
+            state: Mutex::new(ClockState {
+                base_s: 0.0,
+                since: Instant::now(),
+                running: true,
+                moves: 0,
+            }),
+        }
+    }
+
+    fn read(&self) -> ClockState {
+        *self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn now(&self) -> f64 {
+        let s = self.read();
+        if s.running {
+            s.base_s + self.speedup * s.since.elapsed().as_secs_f64()
+        } else {
+            s.base_s
+        }
+    }
+
+    pub(crate) fn running(&self) -> bool {
+        self.read().running
+    }
+
+    fn moves(&self) -> u64 {
+        self.read().moves
+    }
+
+    fn update(&self, change: impl FnOnce(&mut ClockState, f64)) {
+        let now = self.now();
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        change(&mut state, now);
+    }
+
+    pub(crate) fn pause(&self) {
+        self.update(|s, now| {
+            s.base_s = now;
+            s.since = Instant::now();
+            s.running = false;
+        });
+    }
+
+    pub(crate) fn resume(&self) {
+        self.update(|s, now| {
+            s.base_s = now;
+            s.since = Instant::now();
+            s.running = true;
+        });
+    }
+
+    /// Moves to simulated time `t`; returns true when that is backwards.
+    pub(crate) fn seek(&self, t: f64) -> bool {
+        let mut backwards = false;
+        self.update(|s, now| {
+            backwards = t < now;
+            s.base_s = t.max(0.0);
+            s.since = Instant::now();
+            s.moves += 1;
+        });
+        backwards
     }
 }
 
@@ -43,12 +123,9 @@ pub(crate) fn spawn(
     state: AppState,
     config: SimulatorConfig,
     scenario: Option<Arc<Scenario>>,
+    clock: Arc<SimClock>,
 ) -> SimulatorTasks {
     let simulator = Arc::new(Simulator::new(&state.line, config.seed));
-    let clock = SimClock {
-        started: Instant::now(),
-        speedup: config.speedup,
-    };
     tracing::info!(
         "simulator running: seed {}, {}x speed, waveforms every {:?}",
         config.seed,
@@ -59,7 +136,7 @@ pub(crate) fn spawn(
         tokio::spawn(readings_loop(
             state.clone(),
             simulator.clone(),
-            clock,
+            clock.clone(),
             config,
             scenario,
         )),
@@ -70,7 +147,7 @@ pub(crate) fn spawn(
 async fn readings_loop(
     state: AppState,
     sim: Arc<Simulator>,
-    clock: SimClock,
+    clock: Arc<SimClock>,
     config: SimulatorConfig,
     scenario: Option<Arc<Scenario>>,
 ) {
@@ -78,10 +155,20 @@ async fn readings_loop(
     // After a stall, carry on at the normal pace rather than bursting.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut narrated_until = f64::NEG_INFINITY;
+    let mut moves = clock.moves();
     loop {
         ticks.tick().await;
+        // A paused story sends nothing: its time stands still.
+        if !clock.running() {
+            continue;
+        }
         // Computed even with no viewer: it is cheap, and keeps logs meaningful.
         let t = clock.now();
+        if clock.moves() != moves {
+            // Moved to a chapter or the start: tell from there on.
+            moves = clock.moves();
+            narrated_until = t - 1e-6;
+        }
         if let Some(story) = &scenario {
             // Each caption once, at its data time, as the story reaches it.
             for caption in story.captions_between(narrated_until, t) {
@@ -105,7 +192,7 @@ async fn readings_loop(
 async fn waveforms_loop(
     state: AppState,
     sim: Arc<Simulator>,
-    clock: SimClock,
+    clock: Arc<SimClock>,
     config: SimulatorConfig,
 ) {
     let mut ticks = tokio::time::interval(config.block_interval);
@@ -113,7 +200,7 @@ async fn waveforms_loop(
     loop {
         ticks.tick().await;
         // A round is tens of milliseconds of CPU: not worth it for nobody.
-        if !state.has_viewers() {
+        if !state.has_viewers() || !clock.running() {
             continue;
         }
         let t = clock.now();

@@ -29,6 +29,10 @@ pub(crate) struct Shared {
     simulator: bool,
     /// Where the recorder writes, when it does.
     pub(crate) record_dir: Option<std::path::PathBuf>,
+    /// The simulator's clock, which a demo controls.
+    pub(crate) sim_clock: Option<Arc<crate::simulator::SimClock>>,
+    /// The story the simulator tells.
+    pub(crate) scenario: Option<Arc<linetwin_core::scenario::Scenario>>,
     frames: broadcast::Sender<Frame>,
     viewers: AtomicUsize,
     producers: AtomicUsize,
@@ -65,6 +69,11 @@ impl AppState {
             replay: config.replay.is_some(),
             simulator: config.simulator.is_some(),
             record_dir: config.record.as_ref().map(|r| r.dir.clone()),
+            sim_clock: config
+                .simulator
+                .filter(|_| config.replay.is_none())
+                .map(|sim| Arc::new(crate::simulator::SimClock::new(sim.speedup))),
+            scenario: config.scenario.clone().map(Arc::new),
             frames,
             viewers: AtomicUsize::new(0),
             producers: AtomicUsize::new(0),
@@ -80,7 +89,11 @@ impl AppState {
         if self.replay {
             TextMessage::replay_hello(&self.line.id, self.clock, self.time_scale)
         } else {
-            TextMessage::hello(&self.line.id, self.clock, self.time_scale)
+            let hello = TextMessage::hello(&self.line.id, self.clock, self.time_scale);
+            match &self.scenario {
+                Some(story) => hello.with_scenario(story.info()),
+                None => hello,
+            }
         }
     }
 

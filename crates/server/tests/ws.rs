@@ -88,6 +88,10 @@ impl TestServer {
         within(STEP, path, http_get(self.addr, path, headers)).await
     }
 
+    async fn post(&self, path: &str) -> HttpResponse {
+        within(STEP, path, http_request(self.addr, "POST", path, &[])).await
+    }
+
     /// Stops the server and checks it shut down cleanly.
     async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -142,8 +146,19 @@ impl HttpResponse {
 }
 
 async fn http_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    http_request(addr, "GET", path, headers).await
+}
+
+async fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> HttpResponse {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n"
+    );
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -894,4 +909,71 @@ async fn a_bad_scenario_is_named_with_its_field() {
         stderr.contains("story.json") && stderr.contains("faults[0].sensor"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn a_demo_can_be_paused_moved_to_a_chapter_and_restarted() {
+    let mut line = demo_line();
+    let story = linetwin_server::load_scenario(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/scenarios/fan-unbalance.json"),
+        &mut line,
+    )
+    .unwrap();
+    let mut told = config(
+        Some(SimulatorConfig {
+            speedup: 20.0,
+            ..fast_simulator()
+        }),
+        temp_dir("remote-web"),
+    );
+    told.line = line;
+    told.scenario = Some(story);
+    let server = TestServer::start(told).await;
+    let mut viewer = server.connect("/ws").await;
+    match next_text(&mut viewer, "hello").await {
+        TextMessage::Hello { scenario, .. } => {
+            let info = scenario.expect("the hello names the story");
+            assert_eq!(info.id, "fan-unbalance");
+            assert_eq!(info.chapters[2], (240.0, "Balancing".to_owned()));
+        }
+        other => panic!("{other:?}"),
+    }
+    let t = |r: &HttpResponse| r.json()["t"].as_f64().unwrap();
+    let paused = server.post("/api/scenario/pause").await;
+    assert_eq!(paused.status, 200);
+    assert_eq!(paused.json()["running"], false);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let later = server.get("/api/scenario", &[]).await;
+    assert_eq!(t(&later), t(&paused), "a paused story's time stands still");
+
+    let moved = server.post("/api/scenario/chapter/2").await;
+    assert_eq!(moved.json()["chapter"], "Balancing");
+    assert!((t(&moved) - 240.0).abs() < 1.0, "{}", t(&moved));
+    server.post("/api/scenario/resume").await;
+
+    let restarted = server.post("/api/scenario/restart").await;
+    assert!(t(&restarted) < 5.0);
+    // Back in time: viewers get a fresh hello, then the story from its start.
+    loop {
+        if let Message::Text(text) = next_message(&mut viewer, "a fresh hello").await
+            && matches!(TextMessage::from_json(&text), Ok(TextMessage::Hello { .. }))
+        {
+            break;
+        }
+    }
+    loop {
+        if let Message::Text(text) = next_message(&mut viewer, "the first caption again").await
+            && let Ok(TextMessage::Caption { t, .. }) = TextMessage::from_json(&text)
+        {
+            assert_eq!(t, 2.0, "the story is told from its start");
+            break;
+        }
+    }
+    assert_eq!(server.post("/api/scenario/rewind").await.status, 400);
+    assert_eq!(server.post("/api/scenario/chapter/9").await.status, 400);
+    drop(viewer);
+    server.stop().await;
+    let plain = TestServer::start(config(Some(fast_simulator()), temp_dir("remote-none"))).await;
+    assert_eq!(plain.post("/api/scenario/pause").await.status, 404);
+    plain.stop().await;
 }
