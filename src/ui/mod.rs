@@ -82,10 +82,19 @@ fn remember_notices(
     }
 }
 
-/// The latest caption stays a resource while the panels show it.
-fn remember_captions(mut captions: MessageReader<crate::stream::Caption>, mut commands: Commands) {
+/// The latest caption stays a resource while the panels show it, its time
+/// placed on the twin's axis (which continues across a story's restarts).
+fn remember_captions(
+    mut captions: MessageReader<crate::stream::Caption>,
+    twin: Option<Res<TwinState>>,
+    mut commands: Commands,
+) {
     if let Some(caption) = captions.read().last() {
-        commands.insert_resource(caption.clone());
+        let offset = twin.map_or(0.0, |t| t.0.clock().offset_s);
+        commands.insert_resource(crate::stream::Caption {
+            t: caption.t + offset,
+            ..caption.clone()
+        });
     }
 }
 

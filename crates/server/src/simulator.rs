@@ -169,6 +169,14 @@ async fn readings_loop(
             moves = clock.moves();
             narrated_until = t - 1e-6;
         }
+
+        let readings = TextMessage::Readings {
+            t,
+            values: sim.readings(t),
+        };
+        state.broadcast(Frame::text(&readings));
+        // After the readings: a viewer places the captions on its own time
+        // axis, which the readings of a new epoch set.
         if let Some(story) = &scenario {
             // Each caption once, at its data time, as the story reaches it.
             for caption in story.captions_between(narrated_until, t) {
@@ -181,11 +189,6 @@ async fn readings_loop(
             }
             narrated_until = t;
         }
-        let readings = TextMessage::Readings {
-            t,
-            values: sim.readings(t),
-        };
-        state.broadcast(Frame::text(&readings));
     }
 }
 
