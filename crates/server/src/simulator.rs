@@ -42,6 +42,8 @@ struct ClockState {
     running: bool,
     /// Counts moves, so the narration knows to start again from there.
     moves: u64,
+    /// Where the last move went.
+    moved_to_s: f64,
 }
 
 impl SimClock {
@@ -53,6 +55,7 @@ impl SimClock {
                 since: Instant::now(),
                 running: true,
                 moves: 0,
+                moved_to_s: 0.0,
             }),
         }
     }
@@ -77,8 +80,10 @@ impl SimClock {
         self.read().running
     }
 
-    fn moves(&self) -> u64 {
-        self.read().moves
+    /// How many moves so far, and where the last one went.
+    fn moves(&self) -> (u64, f64) {
+        let s = self.read();
+        (s.moves, s.moved_to_s)
     }
 
     fn update(&self, change: impl FnOnce(&mut ClockState, f64)) {
@@ -114,6 +119,7 @@ impl SimClock {
             s.base_s = t.max(0.0);
             s.since = Instant::now();
             s.moves += 1;
+            s.moved_to_s = s.base_s;
         });
         backwards
     }
@@ -155,7 +161,7 @@ async fn readings_loop(
     // After a stall, carry on at the normal pace rather than bursting.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut narrated_until = f64::NEG_INFINITY;
-    let mut moves = clock.moves();
+    let mut moves = clock.moves().0;
     loop {
         ticks.tick().await;
         // A paused story sends nothing: its time stands still.
@@ -164,10 +170,12 @@ async fn readings_loop(
         }
         // Computed even with no viewer: it is cheap, and keeps logs meaningful.
         let t = clock.now();
-        if clock.moves() != moves {
-            // Moved to a chapter or the start: tell from there on.
-            moves = clock.moves();
-            narrated_until = t - 1e-6;
+        let (moved, moved_to) = clock.moves();
+        if moved != moves {
+            // Moved to a chapter or the start: tell from there on,
+            // including a caption at the very point moved to.
+            moves = moved;
+            narrated_until = moved_to - 1e-6;
         }
 
         let readings = TextMessage::Readings {

@@ -950,6 +950,15 @@ async fn a_demo_can_be_paused_moved_to_a_chapter_and_restarted() {
     assert_eq!(moved.json()["chapter"], "Balancing");
     assert!((t(&moved) - 240.0).abs() < 1.0, "{}", t(&moved));
     server.post("/api/scenario/resume").await;
+    // The chapter's own caption, at its very start, is told.
+    loop {
+        if let Message::Text(text) = next_message(&mut viewer, "the chapter's caption").await
+            && let Ok(TextMessage::Caption { t, .. }) = TextMessage::from_json(&text)
+        {
+            assert_eq!(t, 240.0);
+            break;
+        }
+    }
 
     let restarted = server.post("/api/scenario/restart").await;
     assert!(t(&restarted) < 5.0);
