@@ -188,12 +188,12 @@ async fn readings_loop(
         if let Some(story) = &scenario {
             // Each caption once, at its data time, as the story reaches it.
             for caption in story.captions_between(narrated_until, t) {
-                state.broadcast(Frame::text(&TextMessage::Caption {
+                state.tell(TextMessage::Caption {
                     t: caption.at_s,
                     text: caption.text.clone(),
                     chapter: story.chapter_at(caption.at_s).map(|c| c.title.clone()),
                     duration_s: caption.duration_s,
-                }));
+                });
             }
             narrated_until = t;
         }

@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) sim_clock: Option<Arc<crate::simulator::SimClock>>,
     /// The story the simulator tells.
     pub(crate) scenario: Option<Arc<linetwin_core::scenario::Scenario>>,
+    /// The story's latest caption, for viewers who join while it shows.
+    pub(crate) last_caption: std::sync::Mutex<Option<TextMessage>>,
     frames: broadcast::Sender<Frame>,
     viewers: AtomicUsize,
     producers: AtomicUsize,
@@ -74,6 +76,7 @@ impl AppState {
                 .filter(|_| config.replay.is_none())
                 .map(|sim| Arc::new(crate::simulator::SimClock::new(sim.speedup))),
             scenario: config.scenario.clone().map(Arc::new),
+            last_caption: std::sync::Mutex::new(None),
             frames,
             viewers: AtomicUsize::new(0),
             producers: AtomicUsize::new(0),
@@ -95,6 +98,30 @@ impl AppState {
                 None => hello,
             }
         }
+    }
+
+    /// The caption on show now (story time `now`), if any.
+    pub(crate) fn caption_in_force(&self) -> Option<TextMessage> {
+        let now = self.sim_clock.as_ref()?.now();
+        let caption = self
+            .last_caption
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()?;
+        match &caption {
+            TextMessage::Caption { t, duration_s, .. } if now >= *t && now < t + duration_s => {
+                Some(caption)
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn tell(&self, caption: TextMessage) {
+        self.broadcast(Frame::text(&caption));
+        *self
+            .last_caption
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(caption);
     }
 
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Frame> {

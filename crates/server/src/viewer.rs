@@ -33,6 +33,10 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
     let mut frames = state.subscribe();
     let mut stop = state.stop_signal();
     hub::send(&mut socket, hub::text_message(&state.hello())).await?;
+    // Joining in the middle of a demo: the caption on show now, too.
+    if let Some(caption) = state.caption_in_force() {
+        hub::send(&mut socket, hub::text_message(&caption)).await?;
+    }
     tracing::debug!("viewer connected");
 
     let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);

@@ -978,6 +978,16 @@ async fn a_demo_can_be_paused_moved_to_a_chapter_and_restarted() {
             break;
         }
     }
+    // Paused while the first caption shows: one who joins now gets it
+    // right after the hello.
+    server.post("/api/scenario/pause").await;
+    let mut late = server.connect("/ws").await;
+    let _hello = next_text(&mut late, "hello").await;
+    match next_text(&mut late, "the caption in force").await {
+        TextMessage::Caption { t, .. } => assert_eq!(t, 2.0),
+        other => panic!("expected the caption on show, got {other:?}"),
+    }
+    drop(late);
     assert_eq!(server.post("/api/scenario/rewind").await.status, 400);
     assert_eq!(server.post("/api/scenario/chapter/9").await.status, 400);
     drop(viewer);
