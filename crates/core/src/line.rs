@@ -429,18 +429,7 @@ impl fmt::Display for LineError {
 impl Line {
     /// Parses and validates a description. `file` only labels errors.
     pub fn from_json(file: &str, text: &str) -> Result<Line, LineError> {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let line: Line = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-            let field = match err.path().to_string() {
-                path if path == "." => String::new(),
-                path => path,
-            };
-            LineError {
-                file: file.to_owned(),
-                field,
-                reason: err.into_inner().to_string(),
-            }
-        })?;
+        let line: Line = parse_json(file, text)?;
         line.validate().map_err(|(field, reason)| LineError {
             file: file.to_owned(),
             field,
@@ -592,6 +581,26 @@ impl Line {
         }
         Ok(())
     }
+}
+
+/// Parses a strict JSON file; a problem names the file, the field (as a
+/// JSON path) and the reason. Shared by the line and scenario formats.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, LineError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let field = match err.path().to_string() {
+            path if path == "." => String::new(),
+            path => path,
+        };
+        LineError {
+            file: file.to_owned(),
+            field,
+            reason: err.into_inner().to_string(),
+        }
+    })
 }
 
 fn non_empty(field: &str, value: &str) -> Result<(), (String, String)> {

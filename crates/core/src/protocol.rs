@@ -141,51 +141,21 @@ impl TextMessage {
     }
 
     /// The same hello, naming the story the simulator tells.
-    pub fn with_scenario(self, info: ScenarioInfo) -> Self {
-        match self {
-            TextMessage::Hello {
-                protocol,
-                line_id,
-                server,
-                clock,
-                time_scale,
-                replay,
-                ..
-            } => TextMessage::Hello {
-                protocol,
-                line_id,
-                server,
-                clock,
-                time_scale,
-                replay,
-                scenario: Some(info),
-            },
-            other => other,
+    pub fn with_scenario(mut self, info: ScenarioInfo) -> Self {
+        if let TextMessage::Hello { scenario, .. } = &mut self {
+            *scenario = Some(info);
         }
+        self
     }
 
     /// The hello of a recording played back: the recording's clock, its
     /// time scale times the playback speed-up, and marked as a replay.
     pub fn replay_hello(line_id: &str, clock: Clock, time_scale: f64) -> Self {
-        match TextMessage::hello(line_id, clock, time_scale) {
-            TextMessage::Hello {
-                protocol,
-                line_id,
-                server,
-                clock,
-                time_scale,
-                ..
-            } => TextMessage::Hello {
-                protocol,
-                line_id,
-                server,
-                clock,
-                time_scale,
-                replay: true,
-                scenario: None,
-            },
-            other => other,
+        let mut hello = TextMessage::hello(line_id, clock, time_scale);
+        if let TextMessage::Hello { replay, .. } = &mut hello {
+            *replay = true;
         }
+        hello
     }
 
     pub fn to_json(&self) -> String {

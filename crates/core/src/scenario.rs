@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::line::{FaultMode, Line, LineError, ScriptedFault, SimulationScript};
+use crate::line::{FaultMode, Line, LineError, ScriptedFault, SimulationScript, parse_json};
 
 pub const SCENARIO_FORMAT_VERSION: u32 = 1;
 
@@ -99,16 +99,7 @@ fn default_caption_s() -> f64 {
 impl Scenario {
     /// Parses and checks a scenario against the line it is told on.
     pub fn from_json(file: &str, text: &str, line: &Line) -> Result<Scenario, LineError> {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let scenario: Scenario =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|err| LineError {
-                file: file.to_owned(),
-                field: match err.path().to_string() {
-                    path if path == "." => String::new(),
-                    path => path,
-                },
-                reason: err.into_inner().to_string(),
-            })?;
+        let scenario: Scenario = parse_json(file, text)?;
         scenario
             .validate(line)
             .map_err(|(field, reason)| LineError {
