@@ -24,6 +24,9 @@ pub struct Kiosk {
     pub tour: Tour,
     pub attention: Vec<Attention>,
     pub counts: StatusCounts,
+    /// Wall seconds since start: the tour's pace and the banner's
+    /// burn-in shift (presentation only; read here, nowhere else).
+    pub wall_s: f64,
 }
 
 /// Radians per second of the camera's drift: a turn in about five minutes.
@@ -42,6 +45,7 @@ impl Plugin for KioskPlugin {
                 options: kiosk,
                 attention: Vec::new(),
                 counts: StatusCounts::default(),
+                wall_s: 0.0,
             });
         }
         app.insert_resource(options).add_systems(

@@ -24,13 +24,11 @@ pub struct KioskSources<'a> {
     pub twin: Option<&'a Twin>,
     pub connection: &'a ConnectionState,
     pub kiosk: &'a Kiosk,
-    /// Wall seconds since start, for the burn-in shift only.
-    pub seconds: f64,
 }
 
 /// Draws the banner and the caption; returns the rect left for the scene.
 pub fn show(root: &mut egui::Ui, s: &KioskSources) -> egui::Rect {
-    let shift = ((s.seconds / 60.0) as i64 % 5) as f32 * 2.0;
+    let shift = ((s.kiosk.wall_s / 60.0) as i64 % 5) as f32 * 2.0;
     egui::Panel::top("kiosk-banner").show(root, |ui| {
         ui.add_space(4.0 + shift);
         ui.horizontal_wrapped(|ui| {

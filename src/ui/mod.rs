@@ -355,8 +355,6 @@ fn draw_kiosk(
     screen: Res<ScreenPositions>,
     mut free: ResMut<FreeViewport>,
     mut guard: ResMut<PointerGuard>,
-    // Presentation only: the banner's burn-in shift.
-    time: Res<Time<Real>>,
 ) {
     let Ok(ctx) = contexts.ctx_mut() else { return };
     let Some(line) = line else { return };
@@ -375,7 +373,6 @@ fn draw_kiosk(
             twin,
             connection: &connection.0,
             kiosk: &kiosk,
-            seconds: time.elapsed_secs_f64(),
         },
     );
     free.0 = Some(viewport);
