@@ -655,16 +655,20 @@ async fn binary_announces_its_url_and_stops_on_sigterm() {
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
 
-#[tokio::test]
-async fn every_frame_a_viewer_gets_is_recorded_and_the_file_is_finished() {
-    let dir = temp_dir("recording");
-    let mut with_recorder = config(Some(fast_simulator()), temp_dir("recording-web"));
+/// A live run of the fast simulator with the recorder on: the frames one
+/// viewer got until `enough` says stop, and the one file it left.
+async fn record_live_run(
+    name: &str,
+    enough: impl Fn(&[Vec<u8>]) -> bool,
+) -> (Vec<Vec<u8>>, Vec<PathBuf>) {
+    let dir = temp_dir(name);
+    let mut with_recorder = config(Some(fast_simulator()), temp_dir(&format!("{name}-web")));
     with_recorder.record = Some(linetwin_recorder::RecorderConfig::new(&dir));
     let server = TestServer::start(with_recorder).await;
     let mut viewer = server.connect("/ws").await;
     let _hello = next_text(&mut viewer, "hello").await;
     let mut seen: Vec<Vec<u8>> = Vec::new();
-    while seen.iter().filter(|b| b.first() != Some(&b'{')).count() < 20 {
+    while !enough(&seen) {
         match next_message(&mut viewer, "stream").await {
             Message::Text(text) => seen.push(text.as_bytes().to_vec()),
             Message::Binary(bytes) => seen.push(bytes.to_vec()),
@@ -677,6 +681,15 @@ async fn every_frame_a_viewer_gets_is_recorded_and_the_file_is_finished() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
+    (seen, files)
+}
+
+#[tokio::test]
+async fn every_frame_a_viewer_gets_is_recorded_and_the_file_is_finished() {
+    let (seen, files) = record_live_run("recording", |seen| {
+        seen.iter().filter(|b| b.first() != Some(&b'{')).count() >= 20
+    })
+    .await;
     assert_eq!(files.len(), 1, "{files:?}");
     let recording = linetwin_recorder::read_recording(&files[0]).expect("readable");
     assert_eq!(
@@ -765,29 +778,9 @@ async fn an_unusable_recording_folder_is_a_clear_error_at_start() {
 
 #[tokio::test]
 async fn a_recording_replays_as_the_same_frames_marked_as_a_replay() {
-    let dir = temp_dir("replay-source");
-    let mut with_recorder = config(Some(fast_simulator()), temp_dir("replay-web"));
-    with_recorder.record = Some(linetwin_recorder::RecorderConfig::new(&dir));
-    let server = TestServer::start(with_recorder).await;
-    let mut viewer = server.connect("/ws").await;
-    let _hello = next_text(&mut viewer, "hello").await;
-    let mut live: Vec<Vec<u8>> = Vec::new();
-    while live.len() < 40 {
-        match next_message(&mut viewer, "stream").await {
-            Message::Text(text) => live.push(text.as_bytes().to_vec()),
-            Message::Binary(bytes) => live.push(bytes.to_vec()),
-            _ => {}
-        }
-    }
-    drop(viewer);
-    server.stop().await;
-    let file = std::fs::read_dir(&dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let recording = linetwin_recorder::read_recording(&file).unwrap();
+    let (live, files) = record_live_run("replay-source", |seen| seen.len() >= 40).await;
+    let file = &files[0];
+    let recording = linetwin_recorder::read_recording(file).unwrap();
 
     let mut replaying = config(None, temp_dir("replay-web-2"));
     replaying.replay = Some(linetwin_server::ReplayConfig::new(
