@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use linetwin_forecast::fleet::{FleetPrior, FleetRun};
-use linetwin_forecast::rul::{RulConfig, estimate_rul};
+use linetwin_forecast::rul::{DegradationState, RulConfig, estimate_rul};
 
 fn data_dir() -> PathBuf {
     let dir = std::env::var_os("LINETWIN_DATA").map_or_else(
@@ -114,7 +114,7 @@ fn rul_on_ims_run_to_failure_trends() {
                 inside: rul.low_h <= truth && truth <= rul.high_h,
                 alpha_lambda: (rul.median_h - truth).abs() <= 0.2 * truth,
                 score: phm2012(truth, rul.median_h),
-                degrading: rul.state.label() == "degrading",
+                degrading: rul.state == DegradationState::Degrading,
             };
             println!(
                 "{:<18} {:>5.0} {:>8.1} {:>8.1} {:>6.0} [{:>4.0}-{:>5.0}] {:>+8.0} {:>6} {:>5} {:>6.3}  {}",
