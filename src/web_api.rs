@@ -116,6 +116,9 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         "data_time": twin.as_ref().and_then(|t| t.data_time),
         "clock": twin.as_ref().map(|t| json!({ "kind": t.clock.kind, "time_scale": t.clock.time_scale, "epochs": t.clock.epochs })),
         "twin": twin.as_ref().map(|t| json!(t.counters)),
+        "history": s.twin.map(|t| json!({
+            "bytes": t.history().memory_bytes(), "bound_bytes": t.history().memory_bound_bytes(),
+        })),
         "assets": assets,
         "selection": s.selection.0,
         "inspector": inspector,

@@ -60,6 +60,28 @@ fn browser(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The kiosk soak (tests/e2e/soak.mjs): an hour or more of wall time, a
+/// simulated day or more, two gateway restarts and a lost WebGL context.
+pub fn soak(root: &Path) -> Result<()> {
+    crate::build_viewer(root, crate::Profile::Web)?;
+    let server = crate::build_server()?;
+    let report = root.join("target").join("soak.json");
+    step(
+        Command::new("node")
+            .current_dir(root.join("tests").join("e2e"))
+            .arg("soak.mjs")
+            .env("LINETWIN_SERVER_BIN", &server)
+            .env("LINETWIN_WEB_ROOT", crate::dist_dir(root))
+            .env(
+                "LINETWIN_LINE",
+                root.join("assets").join("lines").join("demo.json"),
+            )
+            .env("LINETWIN_SOAK_REPORT", &report),
+    )?;
+    eprintln!("xtask: soak report: {}", report.display());
+    Ok(())
+}
+
 pub fn run(root: &Path, with_browser: bool) -> Result<()> {
     let build = ["build", "--locked", "--release", "-p", "linetwin-bench"];
     step(cargo().args(build).args(["--bin", "linetwin-bench"]))?;

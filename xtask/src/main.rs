@@ -52,9 +52,13 @@ fn run() -> Result<()> {
             tools::ensure_all(&root, with_browser)?;
             bench::run(&root, with_browser)
         }
+        "soak" => {
+            tools::ensure_all(&root, true)?;
+            bench::soak(&root)
+        }
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <run [server flags…] | test | lint | tidy | bench [--no-browser] | dist | setup>"
+                "usage: cargo xtask <run [server flags…] | test | lint | tidy | bench [--no-browser] | soak | dist | setup>"
             );
             Ok(())
         }
