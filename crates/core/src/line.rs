@@ -227,6 +227,12 @@ pub enum FaultMode {
     Cage,
     Unbalance,
     Misalignment,
+    /// The lubricant film thins: metal-to-metal contact raises the bearing's
+    /// temperature and its broadband high-frequency noise, with no defect tone.
+    LubricationLoss,
+    /// A reducer or gear train worn by its cycles: the mesh tone and its
+    /// shaft-rate sidebands grow, then the 1×.
+    UsageWear,
 }
 
 impl FaultMode {

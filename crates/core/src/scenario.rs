@@ -57,8 +57,11 @@ pub struct StoryFault {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Intervention {
-    /// Replace the bearing: ends bearing faults (outer/inner race, ball, cage).
+    /// Replace the bearing or the worn part: ends bearing faults (outer and
+    /// inner race, ball, cage) and usage wear.
     Replace,
+    /// Relubricate: ends a loss of lubrication.
+    Lubricate,
     /// Balance the rotor: ends unbalance.
     Balance,
     /// Realign the coupling: ends misalignment.
@@ -68,7 +71,8 @@ pub enum Intervention {
 impl Intervention {
     pub fn fixes(self, mode: FaultMode) -> bool {
         match self {
-            Intervention::Replace => mode.needs_bearing(),
+            Intervention::Replace => mode.needs_bearing() || mode == FaultMode::UsageWear,
+            Intervention::Lubricate => mode == FaultMode::LubricationLoss,
             Intervention::Balance => mode == FaultMode::Unbalance,
             Intervention::Realign => mode == FaultMode::Misalignment,
         }
@@ -294,6 +298,47 @@ mod tests {
         );
         assert_eq!(sim.severity("P1-DE-V", 400.0), 0.0, "a new bearing");
         assert_eq!(sim.severity("P1-DE-V", 20.0), 0.0, "not yet begun");
+    }
+
+    #[test]
+    fn each_intervention_ends_only_the_faults_it_fixes() {
+        use Intervention::*;
+        let all = [
+            FaultMode::OuterRace,
+            FaultMode::InnerRace,
+            FaultMode::Ball,
+            FaultMode::Cage,
+            FaultMode::Unbalance,
+            FaultMode::Misalignment,
+            FaultMode::LubricationLoss,
+            FaultMode::UsageWear,
+        ];
+        let fixed = |action: Intervention| -> Vec<FaultMode> {
+            all.iter().copied().filter(|m| action.fixes(*m)).collect()
+        };
+        assert_eq!(fixed(Lubricate), vec![FaultMode::LubricationLoss]);
+        assert_eq!(fixed(Balance), vec![FaultMode::Unbalance]);
+        assert_eq!(fixed(Realign), vec![FaultMode::Misalignment]);
+        assert_eq!(
+            fixed(Replace),
+            vec![
+                FaultMode::OuterRace,
+                FaultMode::InnerRace,
+                FaultMode::Ball,
+                FaultMode::Cage,
+                FaultMode::UsageWear
+            ]
+        );
+
+        let line = demo();
+        let story = STORY
+            .replace("outer_race", "lubrication_loss")
+            .replace("\"replace\"", "\"lubricate\"");
+        let scenario = Scenario::from_json("t.json", &story, &line).unwrap();
+        assert_eq!(scenario.simulation_script(&line).faults[0].until_s, Some(400.0));
+        let wrong = STORY.replace("\"replace\"", "\"lubricate\"");
+        let error = Scenario::from_json("t.json", &wrong, &line).unwrap_err();
+        assert_eq!(error.field, "actions[0].action");
     }
 
     #[test]

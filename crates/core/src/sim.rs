@@ -135,13 +135,18 @@ impl Simulator {
             .map_or(0.0, |fault| ramp(fault, t))
     }
 
-    fn asset_severity(&self, asset_index: usize, t: f64) -> f64 {
+    /// How far the asset's faults have grown at `t`, as (worst severity,
+    /// temperature rise in kelvin).
+    fn asset_condition(&self, asset_index: usize, t: f64) -> (f64, f64) {
         self.vibration
             .iter()
             .filter(|c| c.asset_index == asset_index)
             .filter_map(|c| c.fault.as_ref())
-            .map(|f| ramp(f, t))
-            .fold(0.0, f64::max)
+            .map(|f| {
+                let s = ramp(f, t);
+                (s, temperature_rise_k(f.mode, s))
+            })
+            .fold((0.0, 0.0), |(s, k), (s2, k2)| (s.max(s2), k.max(k2)))
     }
 
     /// Scalar readings of every non-vibration sensor at time `t`.
@@ -151,7 +156,7 @@ impl Simulator {
             .iter()
             .map(|c| {
                 let mut rng = SplitMix64::keyed(&[self.seed, hash_str(&c.sensor), tick]);
-                let severity = self.asset_severity(c.asset_index, t);
+                let (severity, rise_k) = self.asset_condition(c.asset_index, t);
                 let drift = (TAU * t / 900.0 + c.offset).sin();
                 let value = match c.kind {
                     SensorKind::Temperature => {
@@ -161,12 +166,7 @@ impl Simulator {
                             AssetKind::Pump | AssetKind::Fan => 22.0,
                             _ => 15.0,
                         };
-                        // A failing bearing runs hot: friction grows with the damage.
-                        22.0 + rise
-                            + 2.0 * c.offset
-                            + 0.8 * drift
-                            + 30.0 * severity.powi(2)
-                            + 0.1 * rng.normal()
+                        22.0 + rise + 2.0 * c.offset + 0.8 * drift + rise_k + 0.1 * rng.normal()
                     }
                     SensorKind::Speed => c.rated_rpm * (1.0 + 0.002 * drift) + 0.5 * rng.normal(),
                     SensorKind::Current => {
@@ -236,6 +236,9 @@ impl Simulator {
                 two_x += 5.0 * s;
                 three_x += 1.5 * s;
             }
+            // Starved contacts make noise and heat, not tones.
+            Some(FaultMode::LubricationLoss) => {}
+            Some(FaultMode::UsageWear) => one_x += 1.5 * s,
             Some(_) => one_x += 2.0 * s * s,
             None => {}
         }
@@ -252,6 +255,17 @@ impl Simulator {
         };
         if kind_hz > 0.0 && kind_hz < fs / 2.0 {
             tones.push((kind_hz, mm_s_to_g(kind_mm_s, kind_hz), c.phases[3]));
+        }
+        if mode == Some(FaultMode::UsageWear) {
+            // Worn teeth: the mesh tone grows and shaft-rate sidebands appear
+            // around it (a robot's reducer meshes at about 12× its input).
+            let mesh_hz = if kind_hz > 0.0 { kind_hz } else { 12.0 * fr };
+            if mesh_hz + fr < fs / 2.0 {
+                tones.push((mesh_hz, mm_s_to_g(4.0 * s, mesh_hz), TAU * rng.uniform()));
+                for side in [mesh_hz - fr, mesh_hz + fr] {
+                    tones.push((side, mm_s_to_g(2.0 * s, side), TAU * rng.uniform()));
+                }
+            }
         }
 
         let impact_rate = match (mode, c.defects) {
@@ -272,7 +286,10 @@ impl Simulator {
             }
         }
 
-        let noise_g = 0.012 * (1.0 + 2.0 * s);
+        let noise_g = match mode {
+            Some(FaultMode::LubricationLoss) => 0.012 * (1.0 + 8.0 * s),
+            _ => 0.012 * (1.0 + 2.0 * s),
+        };
         let mut samples: Vec<f64> = (0..n)
             .map(|i| {
                 let t = t_start + i as f64 / fs;
@@ -339,6 +356,17 @@ fn cycles_per_s(kind: AssetKind, shaft_rpm: f64) -> f64 {
         AssetKind::Capper => 6.0,
         // Elsewhere a counter counts shaft revolutions.
         _ => shaft_rpm / 60.0,
+    }
+}
+
+/// How much hotter a machine runs with a fault of this severity: friction
+/// grows with bearing damage; a starved film heats early and strongly; worn
+/// gears a little; a rotor fault barely.
+fn temperature_rise_k(mode: FaultMode, severity: f64) -> f64 {
+    match mode {
+        FaultMode::LubricationLoss => 35.0 * severity,
+        FaultMode::UsageWear => 8.0 * severity,
+        _ => 30.0 * severity.powi(2),
     }
 }
 
@@ -562,6 +590,98 @@ mod tests {
         let b = Simulator::new(&line, 2).readings(0.0);
         let start_of = |r: &[Reading]| r.iter().find(|r| r.sensor == "R1-CYC").unwrap().value;
         assert_ne!(start_of(&a), start_of(&b), "the seed chooses the age");
+    }
+
+    /// The demo line with one fault of `mode` on `sensor`, from 0 s over 1000 s.
+    fn with_fault(sensor: &str, mode: FaultMode) -> (Line, Simulator) {
+        let mut line = demo();
+        line.simulation.faults = vec![ScriptedFault {
+            sensor: sensor.into(),
+            mode,
+            onset_s: 0.0,
+            ramp_s: 1000.0,
+            until_s: None,
+        }];
+        let sim = Simulator::new(&line, 5);
+        (line, sim)
+    }
+
+    fn reading(sim: &Simulator, sensor: &str, t: f64) -> f64 {
+        sim.readings(t)
+            .into_iter()
+            .find(|r| r.sensor == sensor)
+            .unwrap()
+            .value
+    }
+
+    fn diagnose(line: &Line, sim: &Simulator, sensor: &str, t: f64) -> crate::diagnosis::Diagnosis {
+        let (asset, spec) = line.sensor(sensor).unwrap();
+        let block = sim.waveform(sensor, t).unwrap();
+        let mut input = DiagnosisInput::new(
+            &block.samples,
+            f64::from(block.sample_rate_hz),
+            f64::from(block.shaft_rpm.unwrap()),
+        )
+        .with_iso(asset.iso.group, asset.iso.support);
+        if let Some(bearing) = spec.bearing.as_ref() {
+            input = input.with_bearing(bearing);
+        }
+        Diagnoser::new().diagnose(&input)
+    }
+
+    #[test]
+    fn lubrication_loss_heats_the_bearing_and_raises_broadband_noise_without_a_tone() {
+        let (line, sim) = with_fault("M1-DE-V", FaultMode::LubricationLoss);
+        let healthy_c = reading(&sim, "M1-T", 0.0);
+        let starved_c = reading(&sim, "M1-T", 1000.0);
+        assert!(
+            starved_c > healthy_c + 25.0,
+            "{healthy_c} -> {starved_c} °C"
+        );
+        let half_c = reading(&sim, "M1-T", 500.0);
+        assert!(
+            half_c > healthy_c + 12.0,
+            "heat comes early: {half_c} °C at half"
+        );
+
+        let before = diagnose(&line, &sim, "M1-DE-V", 0.0);
+        let after = diagnose(&line, &sim, "M1-DE-V", 1000.0);
+        let rms = |d: &crate::diagnosis::Diagnosis| d.indicators.as_ref().unwrap().rms_g;
+        assert!(
+            rms(&after) > 3.0 * rms(&before),
+            "{} -> {} g",
+            rms(&before),
+            rms(&after)
+        );
+        assert!(
+            after.verdict.mode().is_none_or(|m| !m.needs_bearing()),
+            "no defect tone to name: {:?}",
+            after.verdict
+        );
+        // The other assets do not warm up.
+        assert!((reading(&sim, "P1-T", 1000.0) - reading(&sim, "P1-T", 0.0)).abs() < 5.0);
+    }
+
+    #[test]
+    fn usage_wear_grows_the_mesh_tone_and_moves_the_zone() {
+        let (line, sim) = with_fault("R1-J1-V", FaultMode::UsageWear);
+        let zone = |t: f64| {
+            let d = diagnose(&line, &sim, "R1-J1-V", t);
+            let v = d.velocity.unwrap();
+            (v.rms_mm_s, v.zone.unwrap())
+        };
+        let (new_mm_s, new_zone) = zone(0.0);
+        let (worn_mm_s, worn_zone) = zone(1000.0);
+        assert!(new_zone <= Zone::B, "{new_mm_s} mm/s");
+        assert!(
+            worn_zone >= Zone::C,
+            "{new_mm_s} -> {worn_mm_s} mm/s is {worn_zone:?}"
+        );
+        let temperature_rise = reading(&sim, "R1-T", 1000.0) - reading(&sim, "R1-T", 0.0);
+        assert!(
+            (4.0..15.0).contains(&temperature_rise),
+            "{temperature_rise} K"
+        );
     }
 
     #[test]

@@ -268,7 +268,33 @@ impl AssetState {
         if vibration.is_none() {
             parts.push("no vibration data".to_owned());
         }
+        if self.suspects_lubrication() {
+            parts.push("heat without a defect tone: suspect lubrication".to_owned());
+        }
         parts.join("; ")
+    }
+
+    /// A temperature risen well above its own baseline while the vibration
+    /// diagnosis names no defect: the pattern of a starved lubricant film
+    /// (friction heats before anything is damaged enough to ring).
+    pub fn suspects_lubrication(&self) -> bool {
+        let heating = self.sensors.values().any(|s| {
+            s.temperature
+                .as_ref()
+                .and_then(|w| w.latest)
+                .is_some_and(|j| {
+                    j.level >= Zone::C
+                        && matches!(
+                            j.rule,
+                            crate::temperature::TemperatureRule::AboveBaseline { .. }
+                        )
+                })
+        });
+        let diagnosed: Vec<_> = self
+            .vibration()
+            .filter_map(|(_, s)| s.diagnosis.as_deref())
+            .collect();
+        heating && !diagnosed.is_empty() && diagnosed.iter().all(|d| d.verdict.mode().is_none())
     }
 
     /// The worst vibration sensor's level and its reason.

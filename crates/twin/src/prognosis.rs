@@ -93,18 +93,22 @@ pub fn prognose(twin: &Twin, asset: &Asset) -> AssetPrognosis {
             degrading = Some((sensor.id.clone(), rul));
         }
     }
-    let fault = state
-        .and_then(|s| s.worst_sensor())
-        .and_then(|(_, v)| v.diagnosis.as_deref())
-        .and_then(|d| d.verdict.mode())
-        .map_or(FaultKind::None, |mode| {
-            use linetwin_core::line::FaultMode;
-            match mode {
-                FaultMode::Unbalance => FaultKind::Unbalance,
-                FaultMode::Misalignment => FaultKind::Misalignment,
-                _ => FaultKind::Bearing,
-            }
-        });
+    let fault = if state.is_some_and(|s| s.suspects_lubrication()) {
+        FaultKind::Lubrication
+    } else {
+        state
+            .and_then(|s| s.worst_sensor())
+            .and_then(|(_, v)| v.diagnosis.as_deref())
+            .and_then(|d| d.verdict.mode())
+            .map_or(FaultKind::None, |mode| {
+                use linetwin_core::line::FaultMode;
+                match mode {
+                    FaultMode::Unbalance => FaultKind::Unbalance,
+                    FaultMode::Misalignment => FaultKind::Misalignment,
+                    _ => FaultKind::Bearing,
+                }
+            })
+    };
     let usage = asset
         .sensors
         .iter()

@@ -111,6 +111,27 @@ fn a_hot_gearbox_sump_warns_then_trips_and_the_alarms_say_why() {
 }
 
 #[test]
+fn heat_above_the_baseline_with_a_quiet_spectrum_suspects_lubrication() {
+    let line = demo();
+    let mut twin = twin_of(&line);
+    let t = learn(&mut twin, "M1-T", 55.0);
+    m1_block_at(&mut twin, t);
+    reading(&mut twin, "M1-T", t + 1.0, 56.0);
+    let m1 = twin.asset("M1").unwrap();
+    assert!(!m1.suspects_lubrication(), "{}", m1.explanation());
+
+    reading(&mut twin, "M1-T", t + 2.0, 74.0);
+    let m1 = twin.asset("M1").unwrap();
+    assert!(m1.suspects_lubrication());
+    let why = m1.explanation();
+    assert!(
+        why.starts_with("M1-T: 74.0 °C, 19.0 K above its baseline"),
+        "{why}"
+    );
+    assert!(why.ends_with("suspect lubrication"), "{why}");
+}
+
+#[test]
 fn a_rise_above_its_own_baseline_warns_well_below_the_absolute_limit() {
     let line = demo();
     let mut twin = twin_of(&line);

@@ -151,6 +151,10 @@ impl From<FaultMode> for Verdict {
             FaultMode::Cage => Verdict::Cage,
             FaultMode::Unbalance => Verdict::Unbalance,
             FaultMode::Misalignment => Verdict::Misalignment,
+            // Neither has a tone of its own for the spectrum to name: a
+            // starved film shows as heat and broadband noise, wear as a
+            // growing mesh tone the level and the trend judge.
+            FaultMode::LubricationLoss | FaultMode::UsageWear => Verdict::None,
         }
     }
 }
