@@ -335,7 +335,10 @@ mod tests {
             .replace("outer_race", "lubrication_loss")
             .replace("\"replace\"", "\"lubricate\"");
         let scenario = Scenario::from_json("t.json", &story, &line).unwrap();
-        assert_eq!(scenario.simulation_script(&line).faults[0].until_s, Some(400.0));
+        assert_eq!(
+            scenario.simulation_script(&line).faults[0].until_s,
+            Some(400.0)
+        );
         let wrong = STORY.replace("\"replace\"", "\"lubricate\"");
         let error = Scenario::from_json("t.json", &wrong, &line).unwrap_err();
         assert_eq!(error.field, "actions[0].action");

@@ -144,6 +144,9 @@ impl Stat {
 struct Ring<T> {
     items: VecDeque<T>,
     limit: usize,
+    /// Whether it ever let an item go: until then it holds all there was,
+    /// and no coarser tier has anything older to add.
+    dropped: bool,
 }
 
 impl<T> Ring<T> {
@@ -151,6 +154,7 @@ impl<T> Ring<T> {
         Ring {
             items: VecDeque::new(),
             limit: limit.max(1),
+            dropped: false,
         }
     }
 
@@ -165,6 +169,7 @@ impl<T> Ring<T> {
     /// the item was older than everything kept in a full ring.
     fn insert(&mut self, index: usize, item: T) -> bool {
         if self.items.len() == self.limit {
+            self.dropped = true;
             if index == 0 {
                 return false;
             }
@@ -290,7 +295,9 @@ impl<const F: usize> Series<F> {
                 });
             }
         }
-        if let Some(first) = self.raw.items.front() {
+        if !self.raw.dropped {
+            covered = f64::NEG_INFINITY;
+        } else if let Some(first) = self.raw.items.front() {
             covered = first.t;
         }
         for tier in &self.tiers {
@@ -319,7 +326,9 @@ impl<const F: usize> Series<F> {
                 let cut = last.t_end;
                 points.retain(|p| p.t >= cut);
             }
-            if let Some(first) = tier.buckets.items.front() {
+            if !tier.buckets.dropped {
+                covered = f64::NEG_INFINITY;
+            } else if let Some(first) = tier.buckets.items.front() {
                 covered = covered.min(first.start);
             }
             older.append(&mut points);

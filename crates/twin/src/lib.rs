@@ -29,6 +29,7 @@ pub mod observation;
 pub mod prognosis;
 pub mod snapshot;
 pub mod temperature;
+pub mod timeline;
 pub mod twin;
 
 pub use alarm::{Alarm, AlarmId, Severity};

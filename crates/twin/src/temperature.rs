@@ -163,7 +163,8 @@ impl TemperatureWatch {
         Some(judgement)
     }
 
-    fn judge(&self, value_c: f64) -> TemperatureJudgement {
+    /// How a reading would be judged now, without learning from it.
+    pub fn judge(&self, value_c: f64) -> TemperatureJudgement {
         let absolute = if value_c > self.limits.trip_c {
             (
                 Zone::D,

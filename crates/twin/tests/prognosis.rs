@@ -3,47 +3,12 @@
 //! that ends in zone D; M1 stays healthy and keeps its rated life; the
 //! robot's cycle counter gives a life by usage.
 
-use std::sync::Arc;
+mod common;
 
-use linetwin_core::diagnosis::Diagnoser;
+use common::twin_fed_until;
 use linetwin_core::line::Line;
-use linetwin_core::protocol::Clock;
-use linetwin_core::sim::Simulator;
 use linetwin_forecast::rul::DegradationState;
-use linetwin_jobs::DiagnoseJob;
 use linetwin_twin::prognosis::prognose;
-use linetwin_twin::{BlockFinding, Observation, Twin, TwinConfig};
-
-fn twin_fed_until(line: &Line, end_s: f64) -> Twin {
-    let sim = Simulator::new(line, 11);
-    let mut diagnoser = Diagnoser::new();
-    let mut twin = Twin::new(line, TwinConfig::default());
-    twin.hello(Clock::Simulated, 1.0);
-    let mut t = 0.0;
-    while t < end_s {
-        for sensor in ["P1-DE-V", "M1-DE-V"] {
-            let block = sim.waveform(sensor, t).expect("vibration sensor");
-            let (asset, spec) = line.sensor(sensor).expect("in the line");
-            let job = DiagnoseJob::for_block(&block, asset, spec).expect("judgeable");
-            let result = job.run(&mut diagnoser, &block.samples);
-            twin.ingest(Observation::Block(Arc::new(BlockFinding {
-                sensor: sensor.to_owned(),
-                t_start: t,
-                duration_s: job.duration_s(block.samples.len()),
-                shaft_rpm: job.shaft_rpm,
-                diagnosis: Arc::new(result.diagnosis),
-            })));
-        }
-        let readings: Vec<_> = sim
-            .readings(t)
-            .into_iter()
-            .filter(|r| r.sensor.ends_with("-CYC"))
-            .collect();
-        twin.readings(t, &readings);
-        t += 2.0;
-    }
-    twin
-}
 
 #[test]
 fn a_growing_fault_gets_a_trend_life_and_a_healthy_motor_its_rated_one() {
