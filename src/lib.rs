@@ -25,6 +25,7 @@ pub mod scene;
 pub mod selection;
 pub mod shapes;
 pub mod stream;
+pub mod timeline;
 pub mod twin_state;
 pub mod ui;
 pub mod web_api;
@@ -47,6 +48,7 @@ impl PluginGroup for TwinLogicPlugins {
             .add(data_clock::DataClockPlugin)
             .add(scene::ScenePlugin)
             .add(selection::SelectionPlugin)
+            .add(timeline::TimelinePlugin)
     }
 }
 

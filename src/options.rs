@@ -88,6 +88,42 @@ impl ViewerOptions {
     }
 }
 
+/// The page URL's fragment (`#…`), if any.
+pub fn url_fragment() -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .filter(|h| !h.is_empty())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    None
+}
+
+/// Replaces the URL's fragment without a reload or a history entry (so the
+/// back button still leaves the page); empty removes it.
+pub fn replace_url_fragment(fragment: &str) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let location = window.location();
+        let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else {
+            return;
+        };
+        if location.hash().ok().as_deref() == Some(fragment) {
+            return;
+        }
+        if let Ok(history) = window.history() {
+            let url = format!("{path}{search}{fragment}");
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = fragment;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

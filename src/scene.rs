@@ -335,13 +335,20 @@ fn paint_health(
     twin: Option<Res<TwinState>>,
     selection: Res<Selection>,
     forecast: Option<Res<crate::what_if::ForecastView>>,
+    cursor: Option<Res<crate::timeline::TimeCursor>>,
     // Animation only: the pulse of zone D.
     time: Res<Time<Real>>,
 ) {
     for (asset, paint, children) in &assets {
-        let live = twin
+        let past = cursor
             .as_ref()
-            .map_or(AssetStatus::NoData, |t| t.0.status(&asset.id));
+            .and_then(|c| c.moment.as_ref().filter(|_| c.is_past()));
+        let live = match past {
+            Some(moment) => moment.status(&asset.id),
+            None => twin
+                .as_ref()
+                .map_or(AssetStatus::NoData, |t| t.0.status(&asset.id)),
+        };
         // A forecast paints the predicted level instead (the banner says so).
         let status = forecast.as_ref().map_or(live, |f| f.shown(&asset.id, live));
         let selected = selection.0.as_deref() == Some(asset.id.as_str());

@@ -33,6 +33,28 @@ pub struct SnapshotSources<'a> {
     pub kiosk: Option<&'a crate::kiosk::Kiosk>,
     pub caption: Option<&'a crate::stream::Caption>,
     pub story: Option<&'a crate::scenario_remote::Story>,
+    pub cursor: Option<&'a crate::timeline::TimeCursor>,
+    pub captions: Option<&'a crate::timeline::CaptionLog>,
+}
+
+/// The timeline: live or the past moment on show, with what it showed.
+fn timeline_json(
+    cursor: &crate::timeline::TimeCursor,
+    captions: Option<&crate::timeline::CaptionLog>,
+) -> Value {
+    let moment = cursor.moment.as_ref().filter(|_| cursor.is_past());
+    json!({
+        "mode": if cursor.is_past() { "past" } else { "live" },
+        "t": cursor.at,
+        "span": cursor.span,
+        "alarm_marks": cursor.alarms.iter().map(|m| json!({ "t": m.t, "asset": m.asset, "severity": m.severity.label() })).collect::<Vec<_>>(),
+        "caption_marks": captions.map_or(0, |c| c.0.len()),
+        "waiting_for_link": cursor.pending.as_ref().map(|l| json!({ "t": l.t, "asset": l.asset })),
+        "assets": moment.map(|m| m.assets.iter().map(|(id, a)| (id.clone(), json!({
+            "zone": a.status.label(), "velocity_mm_s": a.velocity_mm_s, "verdict": a.verdict.as_str(), "why": a.why,
+        }))).collect::<serde_json::Map<_, _>>()),
+        "alarms_in_force": moment.map(|m| m.alarms.clone()),
+    })
 }
 
 fn status_json(status: AssetStatus) -> Value {
@@ -150,6 +172,7 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
             "attention": k.attention,
             "counts": k.counts,
         })),
+        "timeline": s.cursor.map(|c| timeline_json(c, s.captions)),
         "forecast": s.forecast.and_then(|f| f.0.as_ref()).map(|f| json!({
             "day": f.day, "plan": f.plan, "plan_name": f.plan_name,
         })),
@@ -285,6 +308,7 @@ mod web {
         static CANCEL_REQUESTS: RefCell<u32> = const { RefCell::new(0) };
         static WINDOW_REQUESTS: RefCell<Option<bool>> = const { RefCell::new(None) };
         static STORY_COMMANDS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+        static SEEK_REQUESTS: RefCell<Vec<Option<f64>>> = const { RefCell::new(Vec::new()) };
     }
 
     pub(super) fn install() {
@@ -354,6 +378,12 @@ mod web {
         });
         let _ = js_sys::Reflect::set(&api, &"scenario".into(), story.as_ref());
         story.forget();
+        // `seek(t)` moves the timeline to data time `t`; `seek(null)` is live.
+        let seek = Closure::<dyn Fn(JsValue)>::new(|t: JsValue| {
+            SEEK_REQUESTS.with(|r| r.borrow_mut().push(t.as_f64().filter(|t| t.is_finite())));
+        });
+        let _ = js_sys::Reflect::set(&api, &"seek".into(), seek.as_ref());
+        seek.forget();
         let _ = js_sys::Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
         // The closure lives as long as the page.
         state.forget();
@@ -369,6 +399,8 @@ mod web {
         kiosk: Option<Res<'w, crate::kiosk::Kiosk>>,
         caption: Option<Res<'w, crate::stream::Caption>>,
         story: Option<Res<'w, crate::scenario_remote::Story>>,
+        cursor: Option<Res<'w, crate::timeline::TimeCursor>>,
+        captions: Option<Res<'w, crate::timeline::CaptionLog>>,
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -406,6 +438,8 @@ mod web {
             kiosk: extras.kiosk.as_deref(),
             caption: extras.caption.as_deref(),
             story: extras.story.as_deref(),
+            cursor: extras.cursor.as_deref(),
+            captions: extras.captions.as_deref(),
         };
         let mut value = snapshot(&sources);
         // Page load to the first frame with the line in it, as the browser measures time.
@@ -442,7 +476,11 @@ mod web {
         mut acknowledge: MessageWriter<crate::twin_state::AcknowledgeAlarm>,
         line: Option<Res<LineDescription>>,
         mut selection: ResMut<Selection>,
+        mut seeks: MessageWriter<crate::timeline::Seek>,
     ) {
+        for wanted in SEEK_REQUESTS.with(|r| std::mem::take(&mut *r.borrow_mut())) {
+            seeks.write(crate::timeline::Seek(wanted));
+        }
         for id in ACK_REQUESTS.with(|r| std::mem::take(&mut *r.borrow_mut())) {
             acknowledge.write(crate::twin_state::AcknowledgeAlarm(id));
         }
@@ -551,6 +589,11 @@ mod tests {
                 .collect(),
             at: None,
         };
+        let cursor = crate::timeline::TimeCursor {
+            at: Some(1.0),
+            moment: Some(linetwin_twin::timeline::moment_at(&twin, &line, 1.0)),
+            ..default()
+        };
         let description = LineDescription(Arc::new(line));
         let mut screen = ScreenPositions::default();
         screen
@@ -587,6 +630,8 @@ mod tests {
             kiosk: None,
             caption: None,
             story: None,
+            cursor: Some(&cursor),
+            captions: None,
         };
         let value = snapshot(&sources);
         assert_eq!(value["assets"]["M1"]["rul"]["state"], "no degradation");
@@ -607,6 +652,9 @@ mod tests {
         assert_eq!(value["diagnosis"]["samples_per_busy_second"], 2_000_000.0);
         assert_eq!(value["diagnosis"]["executor"], "inline");
         assert_eq!(value["alarms"].as_array().map(Vec::len), Some(0));
+        assert_eq!(value["timeline"]["mode"], "past");
+        assert_eq!(value["timeline"]["t"], 1.0);
+        assert!(value["timeline"]["assets"]["P1"]["zone"].is_string());
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! The alarm list: severity, data age, asset, message, acknowledge.
+//! The alarm list: severity, data age, asset, message, acknowledge; in the
+//! past, the alarms as they stood at the timeline's cursor.
 
 use bevy::prelude::*;
 use bevy_egui::egui;
 use linetwin_core::iso::Zone;
+use linetwin_twin::timeline::Moment;
 use linetwin_twin::{Severity, Twin};
 
 use super::{age_label, egui_colour};
@@ -15,14 +17,25 @@ pub fn show(
     twin: &Twin,
     selection: &mut Selection,
     acknowledge: &mut MessageWriter<AcknowledgeAlarm>,
+    past: Option<&Moment>,
 ) {
-    let now = twin.now().unwrap_or(0.0);
-    ui.horizontal(|ui| {
-        ui.heading("Alarms");
-        ui.label(format!("{} unacknowledged", twin.unacknowledged()));
+    let now = past.map_or(twin.now().unwrap_or(0.0), |m| m.t);
+    ui.horizontal(|ui| match past {
+        Some(moment) => {
+            ui.heading(egui::RichText::new("Alarms then").color(super::timeline_bar::PAST));
+            ui.label(format!("{} in force at the cursor", moment.alarms.len()));
+        }
+        None => {
+            ui.heading("Alarms");
+            ui.label(format!("{} unacknowledged", twin.unacknowledged()));
+        }
     });
     egui::ScrollArea::vertical().show(ui, |ui| {
-        for alarm in twin.alarms().into_iter().rev() {
+        let shown = twin
+            .alarms()
+            .into_iter()
+            .filter(|a| past.is_none_or(|m| a.raised_at <= m.t));
+        for alarm in shown.rev() {
             ui.horizontal(|ui| {
                 let shown_as = match alarm.severity {
                     Severity::Advisory => Zone::B,
@@ -41,10 +54,13 @@ pub fn show(
                 {
                     selection.0 = Some(alarm.asset.clone());
                 }
-                let text = if alarm.active() {
-                    alarm.message.clone()
-                } else {
-                    format!("{} (cleared)", alarm.message)
+                let text = match past {
+                    Some(moment) if moment.alarms.contains(&alarm.id) => {
+                        format!("{} (in force then)", alarm.message)
+                    }
+                    Some(_) => format!("{} (cleared by then)", alarm.message),
+                    None if alarm.active() => alarm.message.clone(),
+                    None => format!("{} (cleared)", alarm.message),
                 };
                 ui.label(text);
                 if !twin.is_acknowledged(alarm.id) && ui.small_button("Acknowledge").clicked() {

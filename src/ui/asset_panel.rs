@@ -3,6 +3,7 @@
 use bevy_egui::egui;
 use linetwin_core::iso;
 use linetwin_core::line::{Asset, Line, SensorKind};
+use linetwin_twin::timeline::Moment;
 use linetwin_twin::{AssetStatus, Twin};
 
 use super::what_if_panel::format_hours;
@@ -13,16 +14,39 @@ use crate::selection::Selection;
 use linetwin_forecast::rul::DegradationState;
 use linetwin_twin::prognosis::AssetPrognosis;
 
-pub fn asset_list(ui: &mut egui::Ui, line: &Line, twin: Option<&Twin>, selection: &mut Selection) {
-    ui.heading("Assets");
+/// The assets, as they are or (`past`) as they were at the timeline's cursor.
+pub fn asset_list(
+    ui: &mut egui::Ui,
+    line: &Line,
+    twin: Option<&Twin>,
+    past: Option<&Moment>,
+    selection: &mut Selection,
+) {
+    match past {
+        Some(moment) => ui.heading(
+            egui::RichText::new(format!(
+                "Assets at {}",
+                super::time_axis::format_data_time(moment.t, twin.and_then(|t| t.clock().kind))
+            ))
+            .color(super::timeline_bar::PAST),
+        ),
+        None => ui.heading("Assets"),
+    };
     egui::ScrollArea::vertical()
         .max_height(ui.available_height() * 0.6)
         .show(ui, |ui| {
             for asset in &line.assets {
-                let status = twin.map_or(AssetStatus::NoData, |t| t.status(&asset.id));
-                let velocity = twin
-                    .and_then(|t| t.asset(&asset.id))
-                    .and_then(|a| a.worst_velocity());
+                let (status, velocity) = match past {
+                    Some(moment) => (
+                        moment.status(&asset.id),
+                        moment.assets.get(&asset.id).and_then(|a| a.velocity_mm_s),
+                    ),
+                    None => (
+                        twin.map_or(AssetStatus::NoData, |t| t.status(&asset.id)),
+                        twin.and_then(|t| t.asset(&asset.id))
+                            .and_then(|a| a.worst_velocity()),
+                    ),
+                };
                 let selected = selection.0.as_deref() == Some(asset.id.as_str());
                 ui.horizontal(|ui| {
                     ui.colored_label(egui_colour(status_colour(status)), "■");
@@ -82,6 +106,7 @@ pub fn details(
     twin: &Twin,
     inspection: &Inspection,
     prognosis: Option<&AssetPrognosis>,
+    past: Option<&Moment>,
 ) -> bool {
     let mut close = false;
     let now = twin.now().unwrap_or(0.0);
@@ -102,6 +127,24 @@ pub fn details(
         asset.kind.label(),
         asset.rated_speed_rpm
     ));
+    if let Some(moment) = past {
+        let then = moment.assets.get(&asset.id);
+        ui.group(|ui| {
+            ui.colored_label(
+                super::timeline_bar::PAST,
+                egui::RichText::new(format!(
+                    "At {}: {}",
+                    super::time_axis::format_data_time(moment.t, twin.clock().kind),
+                    moment.status(&asset.id).label()
+                ))
+                .strong(),
+            );
+            if let Some(then) = then {
+                ui.label(&then.why);
+            }
+            ui.small("Below: the latest data, with the moment marked on the trends.");
+        });
+    }
     let status = twin.status(&asset.id);
     let boundaries = iso::boundaries(asset.iso.group, asset.iso.support);
     ui.horizontal(|ui| {
@@ -178,10 +221,11 @@ pub fn details(
                                 view,
                                 inspection.0.get(&sensor.id),
                                 twin,
+                                past.map(|m| m.t),
                             );
                         });
                 } else {
-                    inspector::scalar_trend(ui, sensor, twin);
+                    inspector::scalar_trend(ui, sensor, twin, past.map(|m| m.t));
                 }
             }
         });

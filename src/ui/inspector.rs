@@ -89,6 +89,7 @@ pub fn sensor_inspector(
     state: &SensorView,
     inspected: Option<&Inspected>,
     twin: &Twin,
+    cursor: Option<f64>,
 ) {
     let Some(diagnosis) = state.diagnosis.as_ref() else {
         ui.weak("No waveform diagnosed yet.");
@@ -209,12 +210,20 @@ pub fn sensor_inspector(
         &sensor.id,
         ("velocity_mm_s", "velocity mm/s"),
         Some(("kurtosis", "kurtosis")),
+        cursor,
     );
 }
 
 /// Trend of a scalar sensor (temperature, current...).
-pub fn scalar_trend(ui: &mut egui::Ui, sensor: &Sensor, twin: &Twin) {
-    trend_plot(ui, twin, &sensor.id, ("value", sensor.unit.as_str()), None);
+pub fn scalar_trend(ui: &mut egui::Ui, sensor: &Sensor, twin: &Twin, cursor: Option<f64>) {
+    trend_plot(
+        ui,
+        twin,
+        &sensor.id,
+        ("value", sensor.unit.as_str()),
+        None,
+        cursor,
+    );
 }
 
 fn mean_points(points: &[HistoryPoint]) -> Vec<[f64; 2]> {
@@ -224,15 +233,23 @@ fn mean_points(points: &[HistoryPoint]) -> Vec<[f64; 2]> {
         .collect()
 }
 
-/// A trend from the history store, on the data's own clock.
+/// A trend from the history store, on the data's own clock; the
+/// timeline's cursor, when in the past, is marked (and kept in view).
 fn trend_plot(
     ui: &mut egui::Ui,
     twin: &Twin,
     sensor: &str,
     (field, name): (&str, &str),
     second: Option<(&str, &str)>,
+    cursor: Option<f64>,
 ) {
-    let Some(now) = twin.data_time() else { return };
+    let Some(latest) = twin.data_time() else {
+        return;
+    };
+    let now = match cursor {
+        Some(t) if t < latest - TREND_SPAN_S => (t + TREND_SPAN_S / 2.0).min(latest),
+        _ => latest,
+    };
     let from = now - TREND_SPAN_S;
     let resolution = TREND_SPAN_S / TREND_POINTS;
     let history = twin.history();
@@ -282,6 +299,13 @@ fn trend_plot(
                     (*n).to_owned(),
                     PlotPoints::from(mean_points(points)),
                 ));
+            }
+            if let Some(t) = cursor {
+                plot.vline(
+                    VLine::new("timeline cursor", t)
+                        .color(super::timeline_bar::PAST)
+                        .width(2.0),
+                );
             }
         });
 }

@@ -1,7 +1,9 @@
 //! Asset ids floating over the 3D view, framed in their status colour (the
-//! predicted one while a forecast is shown, as the scene is).
+//! predicted one while a forecast is shown, the past one while the timeline
+//! is in the past, as the scene is).
 
 use bevy_egui::egui;
+use linetwin_twin::timeline::Moment;
 use linetwin_twin::{AssetStatus, Twin};
 
 use super::{ScreenPositions, egui_colour};
@@ -13,6 +15,7 @@ pub fn show(
     screen: &ScreenPositions,
     twin: Option<&Twin>,
     forecast: Option<&ForecastView>,
+    past: Option<&Moment>,
     viewport: egui::Rect,
 ) {
     let painter = ctx
@@ -22,7 +25,10 @@ pub fn show(
         ))
         .with_clip_rect(viewport);
     for (id, (position, _)) in &screen.0 {
-        let live = twin.map_or(AssetStatus::NoData, |t| t.status(id));
+        let live = match past {
+            Some(moment) => moment.status(id),
+            None => twin.map_or(AssetStatus::NoData, |t| t.status(id)),
+        };
         let status = forecast.map_or(live, |f| f.shown(id, live));
         let at = egui::pos2(position.x, position.y - 28.0);
         let galley = painter.layout_no_wrap(

@@ -12,6 +12,7 @@ pub mod kiosk_panel;
 mod labels;
 mod status_bar;
 pub mod time_axis;
+pub mod timeline_bar;
 pub mod what_if_panel;
 
 use std::collections::BTreeMap;
@@ -218,13 +219,18 @@ pub fn age_label(seconds: f64) -> String {
     }
 }
 
-/// What lies ahead: remaining lives and the forecast on show.
+/// What the panels show besides the live twin: the past at the timeline's
+/// cursor, what lies ahead (remaining lives, the forecast on show), and the
+/// story being told.
 #[derive(bevy::ecs::system::SystemParam)]
 pub struct Outlook<'w> {
     prognoses: Option<Res<'w, Prognoses>>,
     forecast: Option<Res<'w, ForecastView>>,
     caption: Option<Res<'w, crate::stream::Caption>>,
     story: Option<ResMut<'w, crate::scenario_remote::Story>>,
+    cursor: Res<'w, crate::timeline::TimeCursor>,
+    captions: Res<'w, crate::timeline::CaptionLog>,
+    seeks: MessageWriter<'w, crate::timeline::Seek>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -244,11 +250,17 @@ fn draw_panels(
     mut selection: ResMut<Selection>,
     mut guard: ResMut<PointerGuard>,
     mut free: ResMut<FreeViewport>,
-    outlook: Outlook,
+    mut outlook: Outlook,
 ) {
     let Ok(ctx) = contexts.ctx_mut() else { return };
     let twin = twin.as_deref().map(|t| &t.0);
     let now = twin.and_then(|t| t.now());
+    let clock = twin.and_then(|t| t.clock().kind);
+    let past = outlook
+        .cursor
+        .moment
+        .as_ref()
+        .filter(|_| outlook.cursor.is_past());
     let mut root = egui::Ui::new(
         ctx.clone(),
         "linetwin-root".into(),
@@ -275,6 +287,23 @@ fn draw_panels(
             },
         );
     });
+    if outlook.cursor.span.is_some() {
+        let style = root.style().clone();
+        let frame = egui::Frame::side_top_panel(&style).fill(if past.is_some() {
+            egui::Color32::from_rgb(60, 38, 0)
+        } else {
+            style.visuals.panel_fill
+        });
+        let request = egui::Panel::bottom("timeline")
+            .frame(frame)
+            .show(&mut root, |ui| {
+                timeline_bar::show(ui, &outlook.cursor, &outlook.captions, now, clock)
+            })
+            .inner;
+        if let Some(wanted) = request {
+            outlook.seeks.write(crate::timeline::Seek(wanted));
+        }
+    }
     if let (Some(twin), Some(_)) = (twin, line.as_ref())
         && !twin.alarms().is_empty()
     {
@@ -282,7 +311,7 @@ fn draw_panels(
             .resizable(true)
             .default_size(130.0)
             .show(&mut root, |ui| {
-                alarm_panel::show(ui, twin, &mut selection, &mut acknowledge);
+                alarm_panel::show(ui, twin, &mut selection, &mut acknowledge, past);
             });
     }
     if let Some(line) = line.as_deref() {
@@ -290,7 +319,7 @@ fn draw_panels(
             .resizable(true)
             .default_size(270.0)
             .show(&mut root, |ui| {
-                asset_panel::asset_list(ui, &line.0, twin, &mut selection);
+                asset_panel::asset_list(ui, &line.0, twin, past, &mut selection);
                 ui.separator();
                 asset_panel::legend(ui);
             });
@@ -308,7 +337,7 @@ fn draw_panels(
                             .prognoses
                             .as_ref()
                             .and_then(|p| p.by_asset.get(&asset.id));
-                        if asset_panel::details(ui, &asset, twin, &inspection, prognosis) {
+                        if asset_panel::details(ui, &asset, twin, &inspection, prognosis, past) {
                             selection.0 = None;
                         }
                     });
@@ -320,6 +349,9 @@ fn draw_panels(
     if let Some(caption) = outlook.caption.as_deref() {
         narrator_strip(ctx, caption, now, viewport);
     }
+    if let Some(moment) = past {
+        timeline_bar::past_banner(ctx, moment.t, clock, viewport);
+    }
     if let Some(mut story) = outlook.story
         && story.info.is_some()
     {
@@ -327,9 +359,14 @@ fn draw_panels(
     }
 
     match &*status {
-        LineStatus::Loaded => {
-            labels::show(ctx, &screen, twin, outlook.forecast.as_deref(), viewport)
-        }
+        LineStatus::Loaded => labels::show(
+            ctx,
+            &screen,
+            twin,
+            outlook.forecast.as_deref(),
+            past,
+            viewport,
+        ),
         LineStatus::Loading => centre_message(ctx, "Loading the line description…", None),
         LineStatus::Retrying { reason, attempt } => {
             centre_message(
@@ -376,7 +413,7 @@ fn draw_kiosk(
         },
     );
     free.0 = Some(viewport);
-    labels::show(ctx, &screen, twin, None, viewport);
+    labels::show(ctx, &screen, twin, None, None, viewport);
     // Nobody edits a kiosk: clicks never select.
     guard.over_ui = true;
 }
