@@ -182,9 +182,13 @@ async fn readings_loop(
             t,
             values: sim.readings(t),
         };
+        if clock.moves().0 != moves {
+            // Moved since `t` was read: the next tick tells from there.
+            continue;
+        }
         state.broadcast(Frame::text(&readings));
-        // After the readings: a viewer places the captions on its own time
-        // axis, which the readings of a new epoch set.
+        // After the readings of the same tick; a viewer places both on its
+        // own time axis in the order they come.
         if let Some(story) = &scenario {
             // Each caption once, at its data time, as the story reaches it.
             for caption in story.captions_between(narrated_until, t) {
@@ -215,10 +219,17 @@ async fn waveforms_loop(
             continue;
         }
         let t = clock.now();
+        let (moves, _) = clock.moves();
         let sim = sim.clone();
         // CPU work off the async workers; awaiting it here means rounds never
         // pile up when generation is slower than the interval.
         let frames = tokio::task::spawn_blocking(move || encoded_blocks(&sim, t)).await;
+        if clock.moves().0 != moves {
+            // The story moved while these were made: they belong to a time
+            // that no longer comes, and after the move's hello a viewer
+            // would take them for the new clock.
+            continue;
+        }
         match frames {
             Ok(frames) => frames
                 .into_iter()

@@ -32,11 +32,7 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
     // Subscribe before the hello so no frame falls between the two.
     let mut frames = state.subscribe();
     let mut stop = state.stop_signal();
-    hub::send(&mut socket, hub::text_message(&state.hello())).await?;
-    // Joining in the middle of a demo: the caption on show now, too.
-    if let Some(caption) = state.caption_in_force() {
-        hub::send(&mut socket, hub::text_message(&caption)).await?;
-    }
+    greet(&mut socket, &state).await?;
     tracing::debug!("viewer connected");
 
     let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
@@ -47,7 +43,13 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
             frame = frames.recv() => match frame {
                 Ok(frame) => frame.into_message(),
                 Err(RecvError::Lagged(n)) => {
-                    hub::warning(format!("{n} frames dropped: connection too slow"))
+                    let dropped = format!("{n} frames dropped: connection too slow");
+                    hub::send(&mut socket, hub::warning(dropped)).await?;
+                    // What was dropped may have been a hello (a story sent
+                    // back in time) or a caption: say them again, so the
+                    // viewer's clock and narration catch up with the stream.
+                    greet(&mut socket, &state).await?;
+                    continue;
                 }
                 Err(RecvError::Closed) => return Ok(()),
             },
@@ -76,4 +78,13 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
         };
         hub::send(&mut socket, outgoing).await?;
     }
+}
+
+/// The hello, and the caption on show now when joining in the middle of a demo.
+async fn greet(socket: &mut WebSocket, state: &AppState) -> Result<(), SocketGone> {
+    hub::send(socket, hub::text_message(&state.hello())).await?;
+    if let Some(caption) = state.caption_in_force() {
+        hub::send(socket, hub::text_message(&caption)).await?;
+    }
+    Ok(())
 }

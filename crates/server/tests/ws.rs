@@ -989,3 +989,55 @@ async fn a_demo_can_be_paused_moved_to_a_chapter_and_restarted() {
     assert_eq!(plain.post("/api/scenario/pause").await.status, 404);
     plain.stop().await;
 }
+
+#[tokio::test]
+async fn a_viewer_that_falls_behind_is_told_and_greeted_again() {
+    let line = demo_line();
+    let server = TestServer::start(config(None, temp_dir("lagging"))).await;
+    let mut slow = server.connect("/ws").await;
+    assert_hello(&next_text(&mut slow, "viewer hello").await, &line);
+    let mut producer = server.connect("/ws/ingest").await;
+    next_text(&mut producer, "producer hello").await;
+    // Far more than the hub's channel and the sockets' buffers hold, while
+    // the viewer reads nothing.
+    let frame = WaveformBlock {
+        sensor: "M1-DE-V".into(),
+        t_start: 1_700_000_000.0,
+        sample_rate_hz: 12_800.0,
+        shaft_rpm: Some(1480.0),
+        samples: (0..16_384).map(|i| (i as f32 * 0.05).sin()).collect(),
+    }
+    .encode();
+    for _ in 0..1_500 {
+        within(STEP, "flood", producer.send(Message::binary(frame.clone())))
+            .await
+            .expect("sent");
+    }
+    let mut binary_frames = 0;
+    let warning = loop {
+        match next_message(&mut slow, "the lag warning").await {
+            Message::Binary(_) => binary_frames += 1,
+            Message::Text(text) => match TextMessage::from_json(&text).expect("valid") {
+                TextMessage::Notice {
+                    level: NoticeLevel::Warning,
+                    message,
+                } => break message,
+                other => panic!("unexpected {other:?}"),
+            },
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(warning.contains("frames dropped"), "{warning}");
+    assert!(
+        binary_frames < 1_500,
+        "{binary_frames} frames before the warning"
+    );
+    // A hello it may have missed is said again.
+    match next_message(&mut slow, "the hello again").await {
+        Message::Text(text) => {
+            assert_hello(&TextMessage::from_json(&text).expect("valid"), &line);
+        }
+        other => panic!("expected the hello again, got a {} byte frame", other.len()),
+    }
+    server.stop().await;
+}
