@@ -18,12 +18,17 @@ impl Plugin for DataClockPlugin {
         app.init_resource::<LastArrival>().add_systems(
             Update,
             estimate_silence
+                .in_set(SilenceSet)
                 .run_if(resource_exists::<TwinState>)
                 .after(TwinSet)
                 .after(crate::diagnosis::DiagnosisSet),
         );
     }
 }
+
+/// The silence estimate, for systems that judge "now" after it.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SilenceSet;
 
 /// When (wall seconds of this page) the twin's data time last moved, and to what.
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]

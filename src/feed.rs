@@ -1,5 +1,5 @@
-//! The stream fed to the twin in the order it came: hellos, readings and
-//! waveform blocks (each ticketed by the twin as it arrives, then queued
+//! The stream fed to the twin in the order it came: hellos, readings,
+//! captions (placed on the twin's time axis) and waveform blocks (each ticketed by the twin as it arrives, then queued
 //! for diagnosis, or already on its way to the worker). One system, so a
 //! hello is never heard before the data that preceded it.
 
@@ -8,7 +8,7 @@ use bevy::prelude::*;
 use crate::diagnosis::{DiagnosisStats, InFlight, Outstanding, PendingBlocks};
 use crate::executor::Executor;
 use crate::options::ViewerOptions;
-use crate::stream::StreamEvent;
+use crate::stream::{Caption, StreamEvent};
 use crate::twin_state::{TwinChanged, TwinState};
 
 #[allow(clippy::too_many_arguments)]
@@ -21,11 +21,20 @@ pub(crate) fn feed_stream(
     mut stats: ResMut<DiagnosisStats>,
     mut executor: ResMut<Executor>,
     options: Option<Res<ViewerOptions>>,
+    mut captions: MessageWriter<Caption>,
 ) {
     let diagnose = options.is_none_or(|o| o.diagnosis);
     for event in incoming.read() {
         match event {
             StreamEvent::Hello { clock, time_scale } => twin.0.hello(*clock, *time_scale),
+            StreamEvent::Caption(caption) => {
+                if let Some(t) = twin.0.place_time(caption.t) {
+                    captions.write(Caption {
+                        t,
+                        ..caption.clone()
+                    });
+                }
+            }
             StreamEvent::Readings { t, values } => {
                 changes.write_batch(twin.0.readings(*t, values).into_iter().map(TwinChanged));
             }

@@ -6,7 +6,8 @@
 //! [`diagnosis`] sends blocks to the [`executor`] (a Web Worker) and feeds
 //! the results to the twin ([`twin_state`], `linetwin-twin` decides every
 //! level and alarm on data time, [`data_clock`] notices silence), [`scene`]
-//! builds and colours the 3D model, [`camera`] orbits it, [`selection`]
+//! builds and colours the 3D model, [`motion`] moves it at the speeds the
+//! data gives, [`camera`] orbits it, [`selection`]
 //! picks components, [`ui`] draws the panels and [`web_api`] exposes state
 //! to the embedding page. Systems are glue; decisions live in the crates.
 
@@ -18,6 +19,7 @@ pub mod executor;
 pub mod feed;
 pub mod kiosk;
 pub mod line_source;
+pub mod motion;
 pub mod options;
 pub mod prognosis;
 pub mod scenario_remote;
@@ -47,6 +49,7 @@ impl PluginGroup for TwinLogicPlugins {
             .add(what_if::WhatIfPlugin)
             .add(data_clock::DataClockPlugin)
             .add(scene::ScenePlugin)
+            .add(motion::MotionPlugin)
             .add(selection::SelectionPlugin)
             .add(timeline::TimelinePlugin)
     }

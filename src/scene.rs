@@ -1,18 +1,21 @@
 //! The 3D line: floor, lights, one entity per asset built from its kind's
-//! shape (or its glTF model), flows drawn on the floor, and the health colour
-//! painted onto every asset each frame.
+//! shape (or its glTF model) in its kind's finish, flows drawn on the floor,
+//! and the health colour shown on every asset each frame as an overlay
+//! that does not repaint the machine: a stack-light beacon on top, a halo
+//! on the floor, and a glow of the body.
 
 use std::collections::HashMap;
 
 use bevy::prelude::*;
-use linetwin_core::line::{Asset, Line};
+use linetwin_core::line::{Asset, AssetKind, Line};
 
 use linetwin_twin::AssetStatus;
 
 use crate::colours::status_colour;
 use crate::line_source::LineDescription;
+use crate::motion::MovingPart;
 use crate::selection::{Selection, on_asset_clicked};
-use crate::shapes::{Paint, Part, PartShape, parts_for};
+use crate::shapes::{Paint, Part, PartMotion, PartShape, parts_for};
 use crate::twin_state::TwinState;
 
 /// The root entity of an asset in the scene.
@@ -21,9 +24,52 @@ pub struct TwinAsset {
     pub id: String,
 }
 
-/// The material this asset's health-coloured parts share.
+/// The materials that show this asset's health: its body (which glows in
+/// the status colour), its beacon lamp and its floor halo.
 #[derive(Component, Debug, Clone)]
-pub struct HealthPaint(pub Handle<StandardMaterial>);
+pub struct HealthPaint {
+    pub body: Handle<StandardMaterial>,
+    pub beacon: Handle<StandardMaterial>,
+    pub halo: Handle<StandardMaterial>,
+}
+
+/// Where the asset's beacon lamp is, in its local frame.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct BeaconPoint(pub Vec3);
+
+/// How strongly a body glows in its status colour: enough to read the
+/// colour across a hall, little enough to still see the machine's paint.
+pub const BODY_GLOW: f32 = 0.3;
+
+/// The finish of a kind of machine: base colour, metallic, roughness.
+pub fn finish(kind: AssetKind) -> (Color, f32, f32) {
+    match kind {
+        // Painted steel in the colours drives and pumps ship in.
+        AssetKind::Motor => (Color::srgb(0.12, 0.26, 0.46), 0.3, 0.45),
+        AssetKind::Pump => (Color::srgb(0.1, 0.3, 0.52), 0.3, 0.45),
+        AssetKind::Gearbox => (Color::srgb(0.42, 0.45, 0.48), 0.3, 0.5),
+        AssetKind::Fan => (Color::srgb(0.36, 0.44, 0.39), 0.25, 0.55),
+        AssetKind::Compressor => (Color::srgb(0.82, 0.83, 0.8), 0.1, 0.6),
+        AssetKind::Robot => (Color::srgb(0.93, 0.45, 0.08), 0.15, 0.4),
+        // Food-contact machines and frames: brushed stainless.
+        AssetKind::Conveyor | AssetKind::Filler | AssetKind::Capper | AssetKind::Labeller => {
+            (Color::srgb(0.78, 0.8, 0.82), 0.85, 0.32)
+        }
+    }
+}
+
+/// Where a beacon sits on an asset of `size`: on a short mast at the back
+/// corner of its top, where the machine does not hide it from the front.
+pub fn beacon_point(size: Vec3) -> Vec3 {
+    Vec3::new(
+        0.5 * size.x - 0.12_f32.min(0.2 * size.x),
+        size.y + BEACON_MAST_M + 0.5 * BEACON_LAMP_M,
+        -0.5 * size.z + 0.12_f32.min(0.2 * size.z),
+    )
+}
+
+const BEACON_MAST_M: f32 = 0.25;
+const BEACON_LAMP_M: f32 = 0.18;
 
 /// A point on the asset, in its local frame, that a click surely hits: the
 /// centre of its largest health-coloured part.
@@ -100,6 +146,7 @@ struct Palette {
     steel: Handle<StandardMaterial>,
     dark: Handle<StandardMaterial>,
     accent: Handle<StandardMaterial>,
+    rubber: Handle<StandardMaterial>,
 }
 
 impl Palette {
@@ -116,6 +163,7 @@ impl Palette {
             steel: paint(Color::srgb(0.72, 0.74, 0.77), 0.8, 0.35),
             dark: paint(Color::srgb(0.16, 0.17, 0.19), 0.1, 0.8),
             accent: paint(Color::srgb(0.16, 0.32, 0.58), 0.2, 0.5),
+            rubber: paint(Color::srgb(0.07, 0.07, 0.08), 0.0, 0.92),
         }
     }
 }
@@ -154,11 +202,27 @@ fn spawn_line(
         Transform::from_xyz(bounds.centre().x + 8.0, 20.0, bounds.centre().z + 12.0)
             .looking_at(bounds.centre(), Vec3::Y),
     ));
+    // WebGL2 has no image-based light to spare and takes one directional
+    // light only; a cool point light high on the far side and a
+    // sky-tinted ambient stand in for a hemisphere light, so shaded sides
+    // read as form, not black. 2.5e7 lm at about 24 m gives some 3 500 lx.
+    commands.spawn((
+        PointLight {
+            intensity: 2.5e7,
+            range: 150.0,
+            color: Color::srgb(0.75, 0.83, 1.0),
+            shadow_maps_enabled: false,
+            ..default()
+        },
+        Transform::from_xyz(bounds.centre().x - 6.0, 14.0, bounds.centre().z - 18.0),
+        Name::new("fill light"),
+    ));
     commands.insert_resource(GlobalAmbientLight {
-        color: Color::WHITE,
-        brightness: 350.0,
+        color: Color::srgb(0.85, 0.9, 1.0),
+        brightness: 300.0,
         ..default()
     });
+    spawn_aisles(&mut commands, bounds, &mut meshes, &mut materials);
 
     let marker_mesh = meshes.add(Torus::new(0.9, 1.0));
     let marker_material = materials.add(StandardMaterial {
@@ -168,22 +232,44 @@ fn spawn_line(
         ..default()
     });
 
+    let beacon_lamp = meshes.add(Cylinder::new(0.08, BEACON_LAMP_M));
+    let beacon_mast = meshes.add(Cylinder::new(0.015, BEACON_MAST_M));
+    let halo_mesh = meshes.add(Cuboid::new(1.0, 0.004, 1.0));
     for asset in &line.assets {
+        let (base_color, metallic, perceptual_roughness) = finish(asset.kind);
         let health = materials.add(StandardMaterial {
-            base_color: status_colour(AssetStatus::NoData),
-            perceptual_roughness: 0.55,
-            metallic: 0.15,
+            base_color,
+            metallic,
+            perceptual_roughness,
             ..default()
         });
+        let status_material = |alpha: f32| StandardMaterial {
+            base_color: status_colour(AssetStatus::NoData).with_alpha(alpha),
+            alpha_mode: if alpha < 1.0 {
+                AlphaMode::Blend
+            } else {
+                AlphaMode::Opaque
+            },
+            unlit: true,
+            ..default()
+        };
+        let beacon = materials.add(status_material(1.0));
+        let halo = materials.add(status_material(HALO_ALPHA));
         let footprint = asset.size_m[0].max(asset.size_m[2]) * 0.62 + 0.2;
         let size = Vec3::from(asset.size_m);
         let parts = parts_for(asset.kind, size);
+        let beacon_at = beacon_point(size);
         let root = commands
             .spawn((
                 TwinAsset {
                     id: asset.id.clone(),
                 },
-                HealthPaint(health.clone()),
+                HealthPaint {
+                    body: health.clone(),
+                    beacon: beacon.clone(),
+                    halo: halo.clone(),
+                },
+                BeaconPoint(beacon_at),
                 PickPoint(if asset.model.is_some() {
                     Vec3::Y * size.y / 2.0
                 } else {
@@ -204,18 +290,35 @@ fn spawn_line(
             Pickable::IGNORE,
             ChildOf(root),
         ));
+        commands.spawn((
+            Mesh3d(beacon_lamp.clone()),
+            MeshMaterial3d(beacon),
+            Transform::from_translation(beacon_at),
+            ChildOf(root),
+        ));
+        commands.spawn((
+            Mesh3d(beacon_mast.clone()),
+            MeshMaterial3d(palette.steel.clone()),
+            Transform::from_translation(beacon_at.with_y(size.y + BEACON_MAST_M / 2.0)),
+            ChildOf(root),
+        ));
+        commands.spawn((
+            Mesh3d(halo_mesh.clone()),
+            MeshMaterial3d(halo),
+            Transform::from_xyz(0.0, 0.012, 0.0).with_scale(Vec3::new(
+                size.x + 0.5,
+                1.0,
+                size.z + 0.5,
+            )),
+            Pickable::IGNORE,
+            ChildOf(root),
+        ));
         match (&asset.model, &asset_server) {
             (Some(model), Some(server)) => {
-                // A glTF keeps its own materials; a pad under it carries the health colour.
+                // A glTF keeps its own materials; its beacon and halo carry the health colour.
                 commands.spawn((
                     WorldAssetRoot(server.load(GltfAssetLabel::Scene(0).from_asset(model.clone()))),
                     Transform::default(),
-                    ChildOf(root),
-                ));
-                commands.spawn((
-                    Mesh3d(meshes.add(Cuboid::new(size.x * 1.05, 0.04, size.z * 1.05))),
-                    MeshMaterial3d(health.clone()),
-                    Transform::from_xyz(0.0, 0.02, 0.0),
                     ChildOf(root),
                 ));
             }
@@ -226,13 +329,14 @@ fn spawn_line(
                         Paint::Steel => palette.steel.clone(),
                         Paint::Dark => palette.dark.clone(),
                         Paint::Accent => palette.accent.clone(),
+                        Paint::Rubber => palette.rubber.clone(),
                     };
                     let key = format!("{:?}", part.shape);
                     let mesh = mesh_cache
                         .entry(key)
                         .or_insert_with(|| meshes.add(mesh_of(part.shape)))
                         .clone();
-                    commands.spawn((
+                    let mut entity = commands.spawn((
                         Mesh3d(mesh),
                         MeshMaterial3d(material),
                         Transform {
@@ -242,12 +346,43 @@ fn spawn_line(
                         },
                         ChildOf(root),
                     ));
+                    if part.motion != PartMotion::Still {
+                        entity.insert(MovingPart { part, turns: 0.0 });
+                    }
                 }
             }
         }
     }
 
     spawn_flows(&mut commands, line, &mut meshes, &mut materials);
+}
+
+/// Opacity of the health halo on the floor.
+const HALO_ALPHA: f32 = 0.45;
+
+/// Safety-yellow aisle lines along both sides of the line, as on a real floor.
+fn spawn_aisles(
+    commands: &mut Commands,
+    bounds: LineBounds,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<StandardMaterial>,
+) {
+    let length = bounds.max.x - bounds.min.x + 4.0;
+    let mesh = meshes.add(Cuboid::new(length, 0.004, 0.1));
+    let material = materials.add(StandardMaterial {
+        base_color: Color::srgb(0.95, 0.78, 0.1),
+        perceptual_roughness: 0.8,
+        ..default()
+    });
+    for z in [bounds.min.z - 1.2, bounds.max.z + 1.2] {
+        commands.spawn((
+            Mesh3d(mesh.clone()),
+            MeshMaterial3d(material.clone()),
+            Transform::from_xyz(bounds.centre().x, 0.003, z),
+            Pickable::IGNORE,
+            Name::new("aisle line"),
+        ));
+    }
 }
 
 fn asset_transform(asset: &Asset) -> Transform {
@@ -315,8 +450,9 @@ fn spawn_flows(
     }
 }
 
-/// Emissive glow of a material: the selected asset glows softly, and an
-/// asset in zone D pulses so that it is seen across a shop floor.
+/// Emissive glow of a body in the status colour: always a little, more
+/// when selected, and an asset in zone D pulses so that it is seen across a
+/// shop floor.
 pub fn glow(status: AssetStatus, selected: bool, seconds: f32) -> LinearRgba {
     let base = status_colour(status).to_linear();
     let pulse = if status == AssetStatus::Level(linetwin_core::iso::Zone::D) {
@@ -325,7 +461,7 @@ pub fn glow(status: AssetStatus, selected: bool, seconds: f32) -> LinearRgba {
         0.0
     };
     let selection = if selected { 0.25 } else { 0.0 };
-    base * (pulse + selection)
+    base * (BODY_GLOW + pulse + selection)
 }
 
 fn paint_health(
@@ -354,12 +490,22 @@ fn paint_health(
         let selected = selection.0.as_deref() == Some(asset.id.as_str());
         let colour = status_colour(status);
         let emissive = glow(status, selected, time.elapsed_secs());
-        let needs_update = materials
-            .get(&paint.0)
-            .is_some_and(|m| m.base_color != colour || m.emissive != emissive);
-        if needs_update && let Some(mut material) = materials.get_mut(&paint.0) {
-            material.base_color = colour;
+        if materials
+            .get(&paint.body)
+            .is_some_and(|m| m.emissive != emissive)
+            && let Some(mut material) = materials.get_mut(&paint.body)
+        {
             material.emissive = emissive;
+        }
+        for (handle, alpha) in [(&paint.beacon, 1.0), (&paint.halo, HALO_ALPHA)] {
+            let wanted = colour.with_alpha(alpha);
+            if materials
+                .get(handle)
+                .is_some_and(|m| m.base_color != wanted)
+                && let Some(mut material) = materials.get_mut(handle)
+            {
+                material.base_color = wanted;
+            }
         }
         for child in children.iter() {
             if let Ok(mut visibility) = markers.get_mut(child) {

@@ -5,7 +5,7 @@
 //! scaled to the size the line description gives. The scene turns parts into
 //! meshes; tests check the parts without a GPU.
 
-use std::f32::consts::{FRAC_PI_2, TAU};
+use std::f32::consts::{FRAC_PI_2, FRAC_PI_4, TAU};
 
 use bevy::math::{Quat, Vec3};
 use linetwin_core::line::AssetKind;
@@ -24,13 +24,36 @@ pub enum PartShape {
     },
 }
 
-/// How a part is painted. Health parts carry the asset's status colour.
+/// How a part is painted. Body parts wear the kind's own finish and glow
+/// with the asset's health colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Paint {
     Health,
     Steel,
     Dark,
     Accent,
+    /// Belts, tyres, seals.
+    Rubber,
+}
+
+/// How a part moves with its machine.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PartMotion {
+    Still,
+    /// Turns `ratio` times per shaft revolution about `axis` through
+    /// `pivot` (asset frame): shafts, impellers, carousels.
+    Spin {
+        pivot: Vec3,
+        axis: Vec3,
+        ratio: f32,
+    },
+    /// Swings to and fro once per work cycle about `axis` through `pivot`:
+    /// a robot's arm.
+    Swing {
+        pivot: Vec3,
+        axis: Vec3,
+        amplitude_rad: f32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,6 +62,7 @@ pub struct Part {
     pub translation: Vec3,
     pub rotation: Quat,
     pub paint: Paint,
+    pub motion: PartMotion,
 }
 
 impl Part {
@@ -48,12 +72,54 @@ impl Part {
             translation,
             rotation: Quat::IDENTITY,
             paint,
+            motion: PartMotion::Still,
         }
     }
 
     fn rotated(mut self, rotation: Quat) -> Self {
         self.rotation = rotation;
         self
+    }
+
+    fn spinning(mut self, pivot: Vec3, axis: Vec3, ratio: f32) -> Self {
+        self.motion = PartMotion::Spin { pivot, axis, ratio };
+        self
+    }
+
+    fn swinging(mut self, pivot: Vec3, axis: Vec3, amplitude_rad: f32) -> Self {
+        self.motion = PartMotion::Swing {
+            pivot,
+            axis,
+            amplitude_rad,
+        };
+        self
+    }
+
+    /// Its place after it has gone through `turns` of its own (revolutions
+    /// for a spinning part, to-and-fro cycles for a swinging one).
+    pub fn pose_after(&self, turns: f64) -> (Vec3, Quat) {
+        let (pivot, turn) = match self.motion {
+            PartMotion::Still => return (self.translation, self.rotation),
+            PartMotion::Spin { pivot, axis, .. } => {
+                let fraction = turns.rem_euclid(1.0) as f32;
+                (pivot, Quat::from_axis_angle(axis, TAU * fraction))
+            }
+            PartMotion::Swing {
+                pivot,
+                axis,
+                amplitude_rad,
+            } => {
+                let fraction = turns.rem_euclid(1.0) as f32;
+                (
+                    pivot,
+                    Quat::from_axis_angle(axis, amplitude_rad * (TAU * fraction).sin()),
+                )
+            }
+        };
+        (
+            pivot + turn * (self.translation - pivot),
+            turn * self.rotation,
+        )
     }
 
     /// Half extents of the part's axis-aligned bounding box in the asset frame.
@@ -86,6 +152,30 @@ fn cylinder_x(radius: f32, length: f32, at: Vec3, paint: Paint) -> Part {
 
 fn cylinder_z(radius: f32, length: f32, at: Vec3, paint: Paint) -> Part {
     cylinder_y(radius, length, at, paint).rotated(Quat::from_rotation_x(FRAC_PI_2))
+}
+
+/// Reductions from the drive shaft to what it turns. The demo line runs
+/// 21 600 bottles an hour (6 a second) from drives near 1 450 rpm: a
+/// 16-valve carousel then turns about once in 64 motor revolutions, an
+/// 8-head turret or a labeller's drum once in 32.
+pub const CAROUSEL_RATIO: f32 = 1.0 / 64.0;
+pub const TURRET_RATIO: f32 = 1.0 / 32.0;
+pub const GEARBOX_OUTPUT_RATIO: f32 = 1.0 / 15.0;
+/// Half the arc a palletising robot's J1 sweeps in a pick.
+pub const ROBOT_SWING_RAD: f32 = 1.2;
+
+/// The drive pulley's radius of a conveyor of `size`: it sets the belt's
+/// speed from the shaft's.
+pub fn conveyor_pulley_radius(size: Vec3) -> f32 {
+    0.05 * size.y
+}
+
+/// A key on a shaft (centre `at`, radius `radius`, along `axis`): a plain
+/// cylinder turning about its axis looks still, a key shows it turn.
+fn shaft_key(at: Vec3, radius: f32, length: f32, axis: Vec3, ratio: f32) -> Part {
+    let across = if axis == Vec3::Y { Vec3::X } else { Vec3::Y };
+    let size = axis * length + across * 0.7 * radius + axis.cross(across).abs() * 0.5 * radius;
+    boxed(size.abs(), at + across * radius, Paint::Dark).spinning(at, axis, ratio)
 }
 
 /// The parts of an asset of `kind` filling a box of `size` (length, height, width).
@@ -130,6 +220,14 @@ fn motor(s: Vec3) -> Vec<Part> {
             0.16 * l,
             Vec3::new(0.42 * l, cy, 0.0),
             Paint::Steel,
+        )
+        .spinning(Vec3::new(0.42 * l, cy, 0.0), Vec3::X, 1.0),
+        shaft_key(
+            Vec3::new(0.42 * l, cy, 0.0),
+            0.14 * r,
+            0.12 * l,
+            Vec3::X,
+            1.0,
         ),
         boxed(
             Vec3::new(0.22 * l, 0.6 * r, 0.9 * r),
@@ -180,11 +278,25 @@ fn gearbox(s: Vec3) -> Vec<Part> {
             Vec3::new(-0.43 * l, 0.6 * h, 0.0),
             Paint::Steel,
         ),
+        shaft_key(
+            Vec3::new(-0.43 * l, 0.6 * h, 0.0),
+            0.07 * h,
+            0.1 * l,
+            Vec3::X,
+            1.0,
+        ),
         cylinder_z(
             0.1 * h,
             0.11 * w,
             Vec3::new(0.1 * l, 0.4 * h, 0.445 * w),
             Paint::Steel,
+        ),
+        shaft_key(
+            Vec3::new(0.1 * l, 0.4 * h, 0.445 * w),
+            0.1 * h,
+            0.08 * w,
+            Vec3::Z,
+            GEARBOX_OUTPUT_RATIO,
         ),
         boxed(
             Vec3::new(0.3 * l, 0.05 * h, 0.3 * w),
@@ -233,6 +345,13 @@ fn pump(s: Vec3) -> Vec<Part> {
             Vec3::new(0.42 * l, cy, 0.0),
             Paint::Steel,
         ),
+        shaft_key(
+            Vec3::new(0.42 * l, cy, 0.0),
+            0.09 * h,
+            0.14 * l,
+            Vec3::X,
+            1.0,
+        ),
         cylinder_y(
             0.08 * h,
             0.3 * h,
@@ -269,7 +388,7 @@ fn fan(s: Vec3) -> Vec<Part> {
     let (l, h, w) = (s.x, s.y, s.z);
     let r = 0.36 * h.min(l);
     let cy = 0.1 * h + r;
-    vec![
+    let mut parts = vec![
         boxed(
             Vec3::new(l, 0.1 * h, w),
             Vec3::new(0.0, 0.05 * h, 0.0),
@@ -293,31 +412,34 @@ fn fan(s: Vec3) -> Vec<Part> {
             Vec3::new(-0.05 * l, cy, 0.36 * w),
             Paint::Accent,
         ),
-    ]
+    ];
+    // The impeller's blades, seen through the inlet.
+    let hub = Vec3::new(-0.05 * l, cy, -0.43 * w);
+    for i in 0..4 {
+        parts.push(
+            boxed(Vec3::new(0.8 * r, 0.1 * r, 0.015 * w), hub, Paint::Steel)
+                .rotated(Quat::from_rotation_z(i as f32 * FRAC_PI_4))
+                .spinning(hub, Vec3::Z, 1.0),
+        );
+    }
+    parts
 }
 
 /// Belt conveyor: side frames, belt, end rollers, legs.
 fn conveyor(s: Vec3) -> Vec<Part> {
     let (l, h, w) = (s.x, s.y, s.z);
     let top = 0.9 * h;
+    let pulley = |at: Vec3| {
+        cylinder_z(conveyor_pulley_radius(s), 0.9 * w, at, Paint::Steel).spinning(at, Vec3::Z, 1.0)
+    };
     let mut parts = vec![
         boxed(
             Vec3::new(0.97 * l, 0.03 * h, 0.86 * w),
             Vec3::new(0.0, top, 0.0),
-            Paint::Dark,
+            Paint::Rubber,
         ),
-        cylinder_z(
-            0.05 * h,
-            0.9 * w,
-            Vec3::new(0.47 * l, top - 0.04 * h, 0.0),
-            Paint::Steel,
-        ),
-        cylinder_z(
-            0.05 * h,
-            0.9 * w,
-            Vec3::new(-0.47 * l, top - 0.04 * h, 0.0),
-            Paint::Steel,
-        ),
+        pulley(Vec3::new(0.47 * l, top - 0.04 * h, 0.0)),
+        pulley(Vec3::new(-0.47 * l, top - 0.04 * h, 0.0)),
     ];
     for z in [-0.46 * w, 0.46 * w] {
         parts.push(boxed(
@@ -344,13 +466,13 @@ fn conveyor(s: Vec3) -> Vec<Part> {
 fn robot(s: Vec3) -> Vec<Part> {
     let (l, h, w) = (s.x, s.y, s.z);
     let m = l.min(w);
-    vec![
-        cylinder_y(
-            0.32 * m,
-            0.14 * h,
-            Vec3::new(0.0, 0.07 * h, 0.0),
-            Paint::Dark,
-        ),
+    let base = cylinder_y(
+        0.32 * m,
+        0.14 * h,
+        Vec3::new(0.0, 0.07 * h, 0.0),
+        Paint::Dark,
+    );
+    let arm = vec![
         cylinder_y(
             0.26 * m,
             0.14 * h,
@@ -386,7 +508,14 @@ fn robot(s: Vec3) -> Vec<Part> {
             Vec3::new(0.45 * l, 0.64 * h, 0.0),
             Paint::Dark,
         ),
-    ]
+    ];
+    // From the pick conveyor to the pallet and back: J1 swings the arm.
+    std::iter::once(base)
+        .chain(
+            arm.into_iter()
+                .map(|p| p.swinging(Vec3::ZERO, Vec3::Y, ROBOT_SWING_RAD)),
+        )
+        .collect()
 }
 
 /// Rotary filler: base, carousel with filling valves round it, product bowl on top.
@@ -430,6 +559,10 @@ fn filler(s: Vec3) -> Vec<Part> {
         let at = Vec3::new(0.4 * m * angle.cos(), 0.6 * h, 0.4 * m * angle.sin());
         parts.push(cylinder_y(0.03 * m, 0.26 * h, at, Paint::Steel));
     }
+    // Everything above the base is the carousel.
+    for part in parts.iter_mut().skip(1) {
+        *part = part.spinning(Vec3::ZERO, Vec3::Y, CAROUSEL_RATIO);
+    }
     parts
 }
 
@@ -465,8 +598,13 @@ fn capper(s: Vec3) -> Vec<Part> {
     for i in 0..8 {
         let angle = TAU * i as f32 / 8.0;
         let at = Vec3::new(0.3 * m * angle.cos(), 0.66 * h, 0.3 * m * angle.sin());
-        parts.push(cylinder_y(0.035 * m, 0.16 * h, at, Paint::Dark));
+        parts.push(cylinder_y(0.035 * m, 0.16 * h, at, Paint::Dark).spinning(
+            Vec3::ZERO,
+            Vec3::Y,
+            TURRET_RATIO,
+        ));
     }
+    parts[2] = parts[2].spinning(Vec3::ZERO, Vec3::Y, TURRET_RATIO);
     parts
 }
 
@@ -474,18 +612,15 @@ fn capper(s: Vec3) -> Vec<Part> {
 fn labeller(s: Vec3) -> Vec<Part> {
     let (l, h, w) = (s.x, s.y, s.z);
     let m = l.min(w);
-    vec![
+    let drum = Vec3::new(0.15 * l, 0.59 * h, 0.05 * w);
+    let starwheel = Vec3::new(-0.25 * l, 0.52 * h, 0.0);
+    let mut parts = vec![
         boxed(
             Vec3::new(0.95 * l, 0.45 * h, 0.95 * w),
             Vec3::new(0.0, 0.225 * h, 0.0),
             Paint::Health,
         ),
-        cylinder_y(
-            0.18 * m,
-            0.28 * h,
-            Vec3::new(0.15 * l, 0.59 * h, 0.05 * w),
-            Paint::Steel,
-        ),
+        cylinder_y(0.18 * m, 0.28 * h, drum, Paint::Steel).spinning(drum, Vec3::Y, TURRET_RATIO),
         cylinder_y(
             0.05 * m,
             0.26 * h,
@@ -497,18 +632,38 @@ fn labeller(s: Vec3) -> Vec<Part> {
             Vec3::new(0.22 * l, 0.57 * h, -0.3 * w),
             Paint::Dark,
         ),
-        cylinder_y(
-            0.25 * m,
-            0.04 * h,
-            Vec3::new(-0.25 * l, 0.52 * h, 0.0),
-            Paint::Steel,
+        cylinder_y(0.25 * m, 0.04 * h, starwheel, Paint::Steel).spinning(
+            starwheel,
+            Vec3::Y,
+            TURRET_RATIO,
         ),
         boxed(
             Vec3::new(0.2 * l, 0.5 * h, 0.3 * w),
             Vec3::new(-0.35 * l, 0.7 * h, -0.3 * w),
             Paint::Accent,
         ),
-    ]
+    ];
+    // The starwheel's pockets, and a label pad on the drum, show them turn.
+    for i in 0..6 {
+        let angle = TAU * i as f32 / 6.0;
+        let at = starwheel + Vec3::new(0.25 * m * angle.cos(), 0.0, 0.25 * m * angle.sin());
+        parts.push(
+            boxed(Vec3::new(0.04 * m, 0.05 * h, 0.04 * m), at, Paint::Dark).spinning(
+                starwheel,
+                Vec3::Y,
+                TURRET_RATIO,
+            ),
+        );
+    }
+    parts.push(
+        boxed(
+            Vec3::new(0.03 * m, 0.2 * h, 0.08 * m),
+            drum + Vec3::X * 0.18 * m,
+            Paint::Accent,
+        )
+        .spinning(drum, Vec3::Y, TURRET_RATIO),
+    );
+    parts
 }
 
 /// Packaged screw compressor: skid, acoustic enclosure, drive motor, discharge pipe.
@@ -596,6 +751,57 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_machine_with_visible_moving_parts_has_them() {
+        for kind in AssetKind::ALL {
+            let moving = parts_for(kind, Vec3::new(1.5, 1.2, 1.0))
+                .iter()
+                .filter(|p| p.motion != PartMotion::Still)
+                .count();
+            // A packaged compressor turns inside its enclosure.
+            let expected = kind != AssetKind::Compressor;
+            assert_eq!(moving > 0, expected, "{kind:?}: {moving} moving parts");
+        }
+    }
+
+    #[test]
+    fn moving_parts_turn_about_their_pivot_and_return_after_a_whole_turn() {
+        for kind in AssetKind::ALL {
+            for part in parts_for(kind, Vec3::new(1.5, 1.2, 1.0)) {
+                let (at_rest, rest_rotation) = part.pose_after(0.0);
+                assert!(at_rest.distance(part.translation) < 1e-5, "{kind:?}");
+                assert!(rest_rotation.abs_diff_eq(part.rotation, 1e-5), "{kind:?}");
+                let (again, _) = part.pose_after(3.0);
+                assert!(again.distance(part.translation) < 1e-4, "{kind:?} {part:?}");
+                let (pivot, quarter) = match part.motion {
+                    PartMotion::Still => continue,
+                    PartMotion::Spin { pivot, .. } | PartMotion::Swing { pivot, .. } => {
+                        (pivot, part.pose_after(0.25))
+                    }
+                };
+                assert!(
+                    (quarter.0.distance(pivot) - part.translation.distance(pivot)).abs() < 1e-4,
+                    "{kind:?}: a moving part keeps its distance from the pivot"
+                );
+                assert!(
+                    quarter.1.angle_between(part.rotation) > 0.5,
+                    "{kind:?}: a quarter turn shows"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_robot_swings_to_and_fro_once_a_cycle() {
+        let parts = robot(Vec3::new(1.6, 2.8, 1.6));
+        let gripper = parts.last().expect("a gripper");
+        let at = |turns: f64| gripper.pose_after(turns).0;
+        assert!(at(0.25).z.abs() > 0.5, "out to one side: {}", at(0.25));
+        assert!(at(0.75).z * at(0.25).z < 0.0, "then to the other");
+        assert!(at(0.5).distance(at(0.0)) < 1e-4, "through the middle");
+        assert_eq!(parts[0].motion, PartMotion::Still, "the base stays put");
     }
 
     #[test]

@@ -90,6 +90,8 @@ pub enum StreamEvent {
     Waveform(WaveformBlock),
     /// A waveform block the socket task already sent to the worker.
     Routed(crate::executor::RoutedBlock),
+    /// A story's caption, at a time on the stream's clock.
+    Caption(Caption),
 }
 
 /// A notice from the gateway, for the user.
@@ -146,7 +148,6 @@ fn drain_inbox(
     mut stats: ResMut<StreamStats>,
     mut events: MessageWriter<StreamEvent>,
     mut notices: MessageWriter<GatewayNotice>,
-    mut captions: MessageWriter<Caption>,
     mut story: ResMut<crate::scenario_remote::Story>,
 ) {
     let Some(mut inbox) = inbox else { return };
@@ -198,12 +199,13 @@ fn drain_inbox(
                 chapter,
                 duration_s,
             }))) => {
-                captions.write(Caption {
+                // Placed on the twin's time axis with the data, in order.
+                events.write(StreamEvent::Caption(Caption {
                     t,
                     text,
                     chapter,
                     duration_s,
-                });
+                }));
             }
             Ok(Some(Decoded::Waveform(block))) => {
                 stats.waveforms += 1;

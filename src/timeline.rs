@@ -126,27 +126,21 @@ impl Plugin for TimelinePlugin {
         .add_message::<Seek>()
         .add_systems(
             Update,
-            (
-                log_captions,
-                refresh_span,
-                open_deep_link,
-                seek,
-                sync_url,
-            )
+            (log_captions, refresh_span, open_deep_link, seek, sync_url)
                 .chain()
+                .in_set(TimelineSet)
                 .after(crate::diagnosis::DiagnosisSet),
         );
     }
 }
 
-fn log_captions(
-    mut captions: MessageReader<crate::stream::Caption>,
-    twin: Option<Res<TwinState>>,
-    mut log: ResMut<CaptionLog>,
-) {
-    let offset = twin.map_or(0.0, |t| t.0.clock().offset_s);
+/// The cursor's systems, for those that show what it points at.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TimelineSet;
+
+fn log_captions(mut captions: MessageReader<crate::stream::Caption>, mut log: ResMut<CaptionLog>) {
     for caption in captions.read() {
-        let t = caption.t + offset;
+        let t = caption.t;
         if !log
             .0
             .iter()

@@ -37,6 +37,28 @@ pub struct SnapshotSources<'a> {
     pub captions: Option<&'a crate::timeline::CaptionLog>,
 }
 
+/// Each asset's motion (its pace, or "still" in the past, and the turns and
+/// belt metres shown so far) and where its beacon lamp is on screen.
+pub fn motion_json(
+    motion: &crate::motion::MotionReport,
+    beacons: &crate::ui::BeaconPositions,
+) -> Value {
+    motion
+        .0
+        .iter()
+        .map(|(id, m)| {
+            let entry = json!({
+                "pace": m.pace.map_or_else(|| json!({ "state": "still" }), |p| json!(p)),
+                "turns": m.turns,
+                "belt_m": m.belt_m,
+                "beacon": beacons.0.get(id).map(|p| [p.x, p.y]),
+            });
+            (id.clone(), entry)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
 /// The timeline: live or the past moment on show, with what it showed.
 fn timeline_json(
     cursor: &crate::timeline::TimeCursor,
@@ -49,6 +71,7 @@ fn timeline_json(
         "span": cursor.span,
         "alarm_marks": cursor.alarms.iter().map(|m| json!({ "t": m.t, "asset": m.asset, "severity": m.severity.label() })).collect::<Vec<_>>(),
         "caption_marks": captions.map_or(0, |c| c.0.len()),
+        "captions": captions.map(|c| c.0.iter().map(|(t, text)| json!({ "t": t, "text": text })).collect::<Vec<_>>()),
         "waiting_for_link": cursor.pending.as_ref().map(|l| json!({ "t": l.t, "asset": l.asset })),
         "assets": moment.map(|m| m.assets.iter().map(|(id, a)| (id.clone(), json!({
             "zone": a.status.label(), "velocity_mm_s": a.velocity_mm_s, "verdict": a.verdict.as_str(), "why": a.why,
@@ -162,6 +185,9 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         "caption": s.caption.filter(|c| now.is_some_and(|n| n >= c.t && n < c.t + c.duration_s)).map(|c| json!({
             "t": c.t, "text": c.text, "chapter": c.chapter,
         })),
+        // The latest caption even once its time is over: at a demo's
+        // speed-up it may show for less time than a page polls.
+        "last_caption": s.caption.map(|c| json!({ "t": c.t, "text": c.text, "chapter": c.chapter })),
         "scenario": s.story.and_then(|st| st.info.as_ref()).map(|info| json!({
             "id": info.id, "name": info.name, "chapters": info.chapters,
         })),
@@ -401,6 +427,9 @@ mod web {
         story: Option<Res<'w, crate::scenario_remote::Story>>,
         cursor: Option<Res<'w, crate::timeline::TimeCursor>>,
         captions: Option<Res<'w, crate::timeline::CaptionLog>>,
+        motion: Option<Res<'w, crate::motion::MotionReport>>,
+        beacons: Option<Res<'w, crate::ui::BeaconPositions>>,
+        layout: Option<Res<'w, crate::ui::layout::Layout>>,
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -442,6 +471,13 @@ mod web {
             captions: extras.captions.as_deref(),
         };
         let mut value = snapshot(&sources);
+        if let (Some(motion), Some(beacons)) = (extras.motion.as_deref(), extras.beacons.as_deref())
+        {
+            value["motion"] = super::motion_json(motion, beacons);
+        }
+        if let Some(layout) = extras.layout.as_deref() {
+            value["layout"] = layout.to_json();
+        }
         // Page load to the first frame with the line in it, as the browser measures time.
         let first_frame_ms = FIRST_FRAME_MS.with(|first| {
             let mut first = first.borrow_mut();
@@ -655,6 +691,41 @@ mod tests {
         assert_eq!(value["timeline"]["mode"], "past");
         assert_eq!(value["timeline"]["t"], 1.0);
         assert!(value["timeline"]["assets"]["P1"]["zone"].is_string());
+    }
+
+    #[test]
+    fn motion_reports_each_pace_and_still_in_the_past() {
+        let mut report = crate::motion::MotionReport::default();
+        report.0.insert(
+            "M1".into(),
+            crate::motion::AssetMotion {
+                pace: Some(linetwin_twin::Pace::Turning { rev_per_s: 24.25 }),
+                turns: 3.5,
+                ..default()
+            },
+        );
+        report.0.insert(
+            "P1".into(),
+            crate::motion::AssetMotion {
+                pace: Some(linetwin_twin::Pace::Stopped {
+                    reason: linetwin_twin::StopReason::Stale,
+                }),
+                ..default()
+            },
+        );
+        report
+            .0
+            .insert("R1".into(), crate::motion::AssetMotion::default());
+        let mut beacons = crate::ui::BeaconPositions::default();
+        beacons.0.insert("M1".into(), Vec2::new(40.0, 50.0));
+        let value = motion_json(&report, &beacons);
+        assert_eq!(value["M1"]["pace"]["state"], "turning");
+        assert_eq!(value["M1"]["pace"]["rev_per_s"], 24.25);
+        assert_eq!(value["M1"]["turns"], 3.5);
+        assert_eq!(value["M1"]["beacon"], json!([40.0, 50.0]));
+        assert_eq!(value["P1"]["pace"]["reason"], "stale");
+        assert_eq!(value["P1"]["beacon"], Value::Null);
+        assert_eq!(value["R1"]["pace"]["state"], "still");
     }
 
     #[test]

@@ -56,13 +56,14 @@ impl Harness {
         Harness { app, frames, line }
     }
 
+    /// The status colour the asset shows (its beacon lamp's).
     fn colour_of(&mut self, asset_id: &str) -> Color {
         let world = self.app.world_mut();
         let handle = world
             .query::<(&TwinAsset, &HealthPaint)>()
             .iter(world)
             .find(|(asset, _)| asset.id == asset_id)
-            .map(|(_, paint)| paint.0.clone())
+            .map(|(_, paint)| paint.beacon.clone())
             .expect("asset is in the scene");
         world
             .resource::<Assets<StandardMaterial>>()
@@ -173,6 +174,65 @@ fn silence_turns_assets_grey_and_new_data_brings_colour_back() {
 }
 
 #[test]
+fn machines_move_with_their_data_and_stand_still_in_silence() {
+    use linetwin::motion::{AssetMotion, Conveyed, MovingPart};
+    use linetwin_twin::{Pace, StopReason};
+    let mut h = Harness::new();
+    let sim = Simulator::new(&h.line, 3);
+    h.send_waveform("M1-DE-V", &sim, 0.0);
+    for _ in 0..5 {
+        h.app.update();
+    }
+    let motion_of = |h: &mut Harness, id: &str| {
+        let world = h.app.world_mut();
+        world
+            .query::<(&TwinAsset, &AssetMotion)>()
+            .iter(world)
+            .find(|(asset, _)| asset.id == id)
+            .map(|(_, m)| m.clone())
+            .expect("every asset has its motion")
+    };
+    let motor = motion_of(&mut h, "M1");
+    assert!(
+        matches!(motor.pace, Some(Pace::Turning { rev_per_s }) if rev_per_s > 20.0),
+        "{motor:?}"
+    );
+    assert!(motor.turns > 0.0);
+    let world = h.app.world_mut();
+    let moved = world
+        .query::<(&MovingPart, &Transform)>()
+        .iter(world)
+        .filter(|(part, transform)| transform.rotation != part.part.rotation)
+        .count();
+    assert!(moved > 0, "the motor's shaft has turned");
+    let bottles = world.query::<&Conveyed>().iter(world).count();
+    assert!(bottles > 20, "{bottles} loads on the conveyors");
+    assert_eq!(
+        motion_of(&mut h, "F1").pace,
+        Some(Pace::Stopped {
+            reason: StopReason::NoData
+        })
+    );
+
+    h.app
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs(16)));
+    h.app.update();
+    let stopped = motion_of(&mut h, "M1");
+    assert_eq!(
+        stopped.pace,
+        Some(Pace::Stopped {
+            reason: StopReason::Stale
+        })
+    );
+    h.app.update();
+    assert_eq!(
+        motion_of(&mut h, "M1").turns,
+        stopped.turns,
+        "no data, no motion"
+    );
+}
+
+#[test]
 fn malformed_frames_are_dropped_and_the_stream_goes_on() {
     let mut h = Harness::new();
     let sim = Simulator::new(&h.line, 3);
@@ -249,7 +309,7 @@ fn a_worsening_asset_raises_one_alarm_that_can_be_acknowledged() {
 }
 
 #[test]
-fn an_asset_with_a_gltf_model_shows_it_on_a_health_pad() {
+fn an_asset_with_a_gltf_model_shows_it_with_its_beacon_and_halo() {
     let mut line = demo_line();
     let pump = line.assets.iter_mut().find(|a| a.id == "P1").unwrap();
     pump.model = Some("models/pump.glb".into());
@@ -259,24 +319,32 @@ fn an_asset_with_a_gltf_model_shows_it_on_a_health_pad() {
         .query::<(Entity, &TwinAsset, &HealthPaint)>()
         .iter(world)
         .find(|(_, asset, _)| asset.id == "P1")
-        .map(|(e, _, p)| (e, p.0.clone()))
+        .map(|(e, _, p)| (e, p.clone()))
         .unwrap();
     let children: Vec<Entity> = world.get::<Children>(root).unwrap().iter().collect();
     let models = children
         .iter()
         .filter(|c| world.get::<WorldAssetRoot>(**c).is_some())
         .count();
-    let pads = children
-        .iter()
-        .filter(|c| {
-            world
-                .get::<MeshMaterial3d<StandardMaterial>>(**c)
-                .is_some_and(|m| m.0 == paint)
-        })
-        .count();
+    let wearing = |handle: &Handle<StandardMaterial>| {
+        children
+            .iter()
+            .filter(|c| {
+                world
+                    .get::<MeshMaterial3d<StandardMaterial>>(**c)
+                    .is_some_and(|m| m.0 == *handle)
+            })
+            .count()
+    };
     assert_eq!(models, 1, "the glTF scene replaces the built-in shape");
-    assert_eq!(pads, 1, "one pad carries the health colour");
-    assert_eq!(children.len(), 3, "model, pad and selection marker only");
+    assert_eq!(wearing(&paint.beacon), 1, "a beacon lamp shows the health");
+    assert_eq!(wearing(&paint.halo), 1, "and a halo on the floor");
+    assert_eq!(wearing(&paint.body), 0, "the model keeps its own materials");
+    assert_eq!(
+        children.len(),
+        5,
+        "model, beacon lamp and mast, halo and selection marker only"
+    );
 }
 
 #[test]

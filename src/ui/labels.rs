@@ -30,7 +30,9 @@ pub fn show(
             None => twin.map_or(AssetStatus::NoData, |t| t.status(id)),
         };
         let status = forecast.map_or(live, |f| f.shown(id, live));
-        let at = egui::pos2(position.x, position.y - 28.0);
+        // Screen positions are logical pixels; a zoomed screen has fewer points.
+        let zoom = ctx.zoom_factor();
+        let at = egui::pos2(position.x / zoom, position.y / zoom - 28.0);
         let galley = painter.layout_no_wrap(
             id.clone(),
             egui::FontId::proportional(13.0),

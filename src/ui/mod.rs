@@ -10,6 +10,7 @@ pub mod egui_camera;
 pub mod inspector;
 pub mod kiosk_panel;
 mod labels;
+pub mod layout;
 mod status_bar;
 pub mod time_axis;
 pub mod timeline_bar;
@@ -25,7 +26,7 @@ use crate::diagnosis::{DiagnosisStats, Inspection};
 use crate::executor::Executor;
 use crate::line_source::{LineDescription, LineStatus};
 use crate::prognosis::Prognoses;
-use crate::scene::{PickPoint, TwinAsset};
+use crate::scene::{BeaconPoint, PickPoint, TwinAsset};
 use crate::selection::{PointerGuard, Selection};
 use crate::stream::{Connection, GatewayNotice, StreamStats};
 use crate::twin_state::{AcknowledgeAlarm, TwinState};
@@ -35,6 +36,10 @@ use crate::what_if::{CancelWhatIf, ForecastView, RunWhatIf, ShowForecast, WhatIf
 /// whether a click there reaches the 3D view (not under a panel).
 #[derive(Resource, Debug, Clone, Default, PartialEq)]
 pub struct ScreenPositions(pub BTreeMap<String, (Vec2, bool)>);
+
+/// Where each asset's beacon lamp appears in the window, logical pixels.
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub struct BeaconPositions(pub BTreeMap<String, Vec2>);
 
 /// The part of the window not covered by panels, in egui points.
 #[derive(Resource, Debug, Clone, Copy, Default, PartialEq)]
@@ -52,6 +57,8 @@ pub struct UiPlugin;
 impl Plugin for UiPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<ScreenPositions>()
+            .init_resource::<BeaconPositions>()
+            .init_resource::<layout::Layout>()
             .init_resource::<FreeViewport>()
             .init_resource::<LatestNotice>()
             .add_systems(Startup, egui_camera::spawn_egui_camera)
@@ -83,19 +90,11 @@ fn remember_notices(
     }
 }
 
-/// The latest caption stays a resource while the panels show it, its time
-/// placed on the twin's axis (which continues across a story's restarts).
-fn remember_captions(
-    mut captions: MessageReader<crate::stream::Caption>,
-    twin: Option<Res<TwinState>>,
-    mut commands: Commands,
-) {
+/// The latest caption stays a resource while the panels show it (its time
+/// already on the twin's axis, which continues across a story's restarts).
+fn remember_captions(mut captions: MessageReader<crate::stream::Caption>, mut commands: Commands) {
     if let Some(caption) = captions.read().last() {
-        let offset = twin.map_or(0.0, |t| t.0.clock().offset_s);
-        commands.insert_resource(crate::stream::Caption {
-            t: caption.t + offset,
-            ..caption.clone()
-        });
+        commands.insert_resource(caption.clone());
     }
 }
 
@@ -184,21 +183,30 @@ fn story_remote(
 
 fn project_assets(
     cameras: Query<(&Camera, &GlobalTransform), With<OrbitCamera>>,
-    assets: Query<(&TwinAsset, &PickPoint, &GlobalTransform)>,
+    assets: Query<(&TwinAsset, &PickPoint, &BeaconPoint, &GlobalTransform)>,
     free: Res<FreeViewport>,
+    layout: Res<layout::Layout>,
     mut screen: ResMut<ScreenPositions>,
+    mut beacons: ResMut<BeaconPositions>,
 ) {
     let Ok((camera, camera_transform)) = cameras.single() else {
         return;
     };
     screen.0.clear();
-    for (asset, pick, transform) in &assets {
+    beacons.0.clear();
+    for (asset, pick, beacon, transform) in &assets {
+        if let Ok(position) =
+            camera.world_to_viewport(camera_transform, transform.transform_point(beacon.0))
+        {
+            beacons.0.insert(asset.id.clone(), position);
+        }
         let world = transform.transform_point(pick.0);
         if let Ok(position) = camera.world_to_viewport(camera_transform, world) {
-            let clickable = free.0.is_some_and(|rect| {
-                rect.shrink(4.0)
-                    .contains(egui::pos2(position.x, position.y))
-            });
+            // Panels are laid out in points, which a zoomed wall screen makes larger.
+            let point = position / layout.plan.zoom;
+            let clickable = free
+                .0
+                .is_some_and(|rect| rect.shrink(4.0).contains(egui::pos2(point.x, point.y)));
             screen.0.insert(asset.id.clone(), (position, clickable));
         }
     }
@@ -231,6 +239,7 @@ pub struct Outlook<'w> {
     cursor: Res<'w, crate::timeline::TimeCursor>,
     captions: Res<'w, crate::timeline::CaptionLog>,
     seeks: MessageWriter<'w, crate::timeline::Seek>,
+    layout: ResMut<'w, layout::Layout>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -261,6 +270,9 @@ fn draw_panels(
         .moment
         .as_ref()
         .filter(|_| outlook.cursor.is_past());
+    layout::apply(ctx, &mut outlook.layout);
+    outlook.layout.follow_selection(selection.0.as_deref());
+    let screen_width = ctx.content_rect().width();
     let mut root = egui::Ui::new(
         ctx.clone(),
         "linetwin-root".into(),
@@ -270,6 +282,12 @@ fn draw_panels(
     );
 
     egui::Panel::top("status-bar").show(&mut root, |ui| {
+        // First, so they stay put while the status text below re-wraps.
+        if outlook.layout.plan.narrow {
+            ui.horizontal(|ui| {
+                layout::drawer_buttons(ui, &mut outlook.layout, selection.0.is_some());
+            });
+        }
         let notice = notice.0.as_ref().filter(|(_, at)| match (at, now) {
             (Some(at), Some(now)) => now - at < NOTICE_SHOWN_S,
             _ => true,
@@ -315,22 +333,30 @@ fn draw_panels(
             });
     }
     if let Some(line) = line.as_deref() {
-        egui::Panel::left("assets")
-            .resizable(true)
-            .default_size(270.0)
-            .show(&mut root, |ui| {
-                asset_panel::asset_list(ui, &line.0, twin, past, &mut selection);
-                ui.separator();
-                asset_panel::legend(ui);
-            });
+        if outlook.layout.shows(layout::Drawer::Assets) {
+            let panel = egui::Panel::left("assets").resizable(!outlook.layout.plan.narrow);
+            outlook
+                .layout
+                .sized(panel, 270.0, screen_width)
+                .show(&mut root, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        asset_panel::asset_list(ui, &line.0, twin, past, &mut selection);
+                        ui.separator();
+                        asset_panel::legend(ui);
+                    });
+                });
+        }
         let selected = selection
             .0
             .clone()
             .and_then(|id| line.0.asset(&id).cloned());
-        if let (Some(asset), Some(twin)) = (selected, twin) {
-            egui::Panel::right("details")
-                .resizable(true)
-                .default_size(380.0)
+        if let (Some(asset), Some(twin)) = (selected, twin)
+            && outlook.layout.shows(layout::Drawer::Details)
+        {
+            let panel = egui::Panel::right("details").resizable(!outlook.layout.plan.narrow);
+            outlook
+                .layout
+                .sized(panel, 380.0, screen_width)
                 .show(&mut root, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| {
                         let prognosis = outlook
@@ -346,6 +372,7 @@ fn draw_panels(
     }
     let viewport = root.available_rect_before_wrap();
     free.0 = Some(viewport);
+    outlook.layout.free = Some(viewport);
     if let Some(caption) = outlook.caption.as_deref() {
         narrator_strip(ctx, caption, now, viewport);
     }
@@ -392,9 +419,12 @@ fn draw_kiosk(
     screen: Res<ScreenPositions>,
     mut free: ResMut<FreeViewport>,
     mut guard: ResMut<PointerGuard>,
+    mut layout: ResMut<layout::Layout>,
 ) {
     let Ok(ctx) = contexts.ctx_mut() else { return };
     let Some(line) = line else { return };
+    // A 4K wall screen is zoomed like the panels are.
+    layout::apply(ctx, &mut layout);
     let twin = twin.as_deref().map(|t| &t.0);
     let mut root = egui::Ui::new(
         ctx.clone(),

@@ -58,7 +58,8 @@ pub fn connection_text(connection: &ConnectionState) -> (egui::Color32, String) 
 }
 
 pub fn show(ui: &mut egui::Ui, s: &StatusSources) {
-    ui.horizontal(|ui| {
+    // Wraps rather than cuts off on a narrow screen.
+    ui.horizontal_wrapped(|ui| {
         ui.strong("linetwin");
         if let Some(line) = s.line {
             ui.label(format!("— {}", line.name));

@@ -31,7 +31,7 @@ pub fn show(
         ui.label("Timeline: no history yet");
         return None;
     };
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if let Some(t) = cursor.at {
             if ui
                 .add(
@@ -61,7 +61,7 @@ pub fn show(
         } else {
             ui.add(
                 egui::Button::new(
-                    egui::RichText::new("● LIVE")
+                    egui::RichText::new("LIVE")
                         .strong()
                         .color(egui::Color32::from_rgb(60, 200, 90)),
                 )

@@ -1,5 +1,6 @@
 // End-to-end: a kiosk screen. The tour visits the faulted asset and shows
-// its banner; after the gateway restarts the kiosk is back without a click;
+// its banner; machines move at the speeds the data gives and stop when it
+// goes stale; after the gateway restarts the kiosk is back without a click;
 // a lost WebGL context reloads the page by itself, still a kiosk.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,11 +51,36 @@ describe('a kiosk in headless Chromium', () => {
     await waitFor(page, 'the overview', () => window.linetwin.state().kiosk.stop.kind === 'overview', 60000);
   });
 
+  test('the scene moves at the speeds the data gives', async () => {
+    await waitFor(page, 'the robot counting cycles',
+      () => { const m = window.linetwin.state().motion; return m && m.R1.pace.state === 'cycling'; }, 120000);
+    const first = (await state(page)).motion;
+    await page.waitForTimeout(3000);
+    const later = (await state(page)).motion;
+    assert.equal(later.M1.pace.state, 'turning', JSON.stringify(later.M1));
+    const rpm = later.M1.pace.rev_per_s * 60;
+    assert.ok(rpm > 1300 && rpm < 1600, `M1 turns near its 1455 rpm: ${rpm}`);
+    assert.ok(later.M1.turns > first.M1.turns, 'the motor turns');
+    assert.ok(later.CV1.belt_m > first.CV1.belt_m, 'bottles travel on the infeed');
+    assert.ok(later.R1.turns > first.R1.turns, 'the robot swings');
+    assert.ok(later.R1.pace.cycles_per_s > 0.1 && later.R1.pace.cycles_per_s < 0.5, JSON.stringify(later.R1.pace));
+    assert.ok(Array.isArray(later.M1.beacon), 'the beacon is on screen');
+  });
+
   test('after the gateway restarts the kiosk is back without a click', async () => {
     const before = await state(page);
     server.child.kill('SIGTERM');
     await new Promise((resolve) => server.child.once('exit', resolve));
     await waitFor(page, 'the kiosk to notice the gateway is gone', () => window.linetwin.state().connection !== 'connected', 60000);
+    // With no data the line is shown standing still, not turning on as if fed.
+    await waitFor(page, 'the machines to stop once their data is stale',
+      () => ['M1', 'CV1', 'R1'].every((id) => window.linetwin.state().motion[id].pace.state === 'stopped'), 90000);
+    const stopped = (await state(page)).motion;
+    assert.equal(stopped.M1.pace.reason, 'stale');
+    await page.waitForTimeout(2000);
+    const still = (await state(page)).motion;
+    assert.equal(still.M1.turns, stopped.M1.turns, 'a stopped motor does not turn');
+    assert.equal(still.CV1.belt_m, stopped.CV1.belt_m, 'a stopped belt does not run');
     server = await startServer(ARGS, port);
     await waitFor(page, 'the stream back, with new readings',
       (readings) => { const s = window.linetwin.state(); return s.connection === 'connected' && s.readings > readings + 20; },
@@ -62,6 +88,7 @@ describe('a kiosk in headless Chromium', () => {
     const after = await state(page);
     assert.ok(after.clock.epochs > before.clock.epochs, `the restarted gateway's clock continues the twin: ${JSON.stringify(after.clock)}`);
     assert.ok(after.kiosk, 'still a kiosk');
+    await waitFor(page, 'the motor turning again', () => window.linetwin.state().motion.M1.pace.state === 'turning', 60000);
   });
 
   test('a lost WebGL context reloads the page by itself, as a kiosk', async () => {

@@ -219,9 +219,9 @@ describe('linetwin in headless Chromium', () => {
     await waitFor(page, 'back to live', () => window.linetwin.state().forecast === null, 30000);
   });
 
-  /** Counts red- and green-dominant pixels around an asset's pick point. */
+  /** Counts red- and green-dominant pixels around an asset's beacon lamp. */
   async function dominantHue(id) {
-    const [x, y] = (await state(page)).assets[id].screen;
+    const [x, y] = (await state(page)).motion[id].beacon;
     const png = PNG.sync.read(await page.screenshot({ clip: { x: Math.max(0, x - 12), y: Math.max(0, y - 12), width: 24, height: 24 } }));
     let red = 0;
     let green = 0;

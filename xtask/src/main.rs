@@ -276,7 +276,13 @@ fn test_all(root: &Path) -> Result<()> {
             // cores would starve each other.
             "--test-concurrency=1",
         ])
-        .args(["twin.test.mjs", "kiosk.test.mjs", "scenario.test.mjs", "timeline.test.mjs"])
+        .args([
+            "twin.test.mjs",
+            "kiosk.test.mjs",
+            "scenario.test.mjs",
+            "timeline.test.mjs",
+            "layout.test.mjs",
+        ])
         .env("LINETWIN_SERVER_BIN", &server)
         .env("LINETWIN_WEB_ROOT", dist_dir(root))
         .env(

@@ -56,6 +56,10 @@ const CLOCK_ALLOWED: &[(&str, &str)] = &[
     ),
     ("src/scene.rs", "animation: the pulse of zone D"),
     (
+        "src/motion.rs",
+        "animation: moving parts and loads by the frame's duration, at speeds from data time",
+    ),
+    (
         "src/kiosk.rs",
         "presentation: the kiosk tour's pace, the camera's flight and drift, the banner's burn-in shift",
     ),

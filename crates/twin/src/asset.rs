@@ -41,6 +41,38 @@ pub struct SensorView {
     pub problem: Option<String>,
     /// The temperature rules, for a temperature sensor in `degC`.
     pub temperature: Option<TemperatureWatch>,
+    /// How fast a cycle counter counts.
+    pub count_rate: CountRate,
+}
+
+/// The rate of a cumulative counter, measured over at least
+/// [`CountRate::WINDOW_S`] of data time: counters report whole cycles, so the
+/// difference between two neighbouring readings says little.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct CountRate {
+    anchor: Option<(f64, f64)>,
+    /// Counts per second over the last whole window.
+    pub per_s: Option<f64>,
+}
+
+impl CountRate {
+    pub const WINDOW_S: f64 = 20.0;
+
+    pub fn observe(&mut self, t: f64, count: f64) {
+        match self.anchor {
+            Some((t0, c0)) if count < c0 || t < t0 => {
+                // Reset or replaced: the old count says nothing about the new.
+                self.anchor = Some((t, count));
+                self.per_s = None;
+            }
+            Some((t0, c0)) if t - t0 >= Self::WINDOW_S => {
+                self.per_s = Some((count - c0) / (t - t0));
+                self.anchor = Some((t, count));
+            }
+            Some(_) => {}
+            None => self.anchor = Some((t, count)),
+        }
+    }
 }
 
 impl SensorView {
@@ -62,6 +94,7 @@ impl SensorView {
             last_t: None,
             problem: None,
             temperature,
+            count_rate: CountRate::default(),
         }
     }
 
@@ -120,6 +153,9 @@ impl AssetState {
                 }
                 sensor.value = Some(*value);
                 sensor.last_t = Some(t);
+                if sensor.kind == SensorKind::Cycles {
+                    sensor.count_rate.observe(t, *value);
+                }
                 let Some(rules) = sensor.temperature.as_mut() else {
                     return Vec::new();
                 };
@@ -330,5 +366,25 @@ impl AssetState {
             .values()
             .filter_map(|s| s.last_t)
             .max_by(f64::total_cmp)
+    }
+}
+
+#[cfg(test)]
+mod count_rate_tests {
+    use super::CountRate;
+
+    #[test]
+    fn a_counter_rate_is_measured_over_a_window_and_forgotten_on_reset() {
+        let mut rate = CountRate::default();
+        for second in 0..=20 {
+            rate.observe(f64::from(second), (f64::from(second) / 4.0).floor());
+        }
+        assert_eq!(rate.per_s, Some(5.0 / 20.0));
+        rate.observe(21.0, 0.0);
+        assert_eq!(rate.per_s, None, "a reset says nothing about the rate");
+        for second in 22..=41 {
+            rate.observe(f64::from(second), 0.0);
+        }
+        assert_eq!(rate.per_s, Some(0.0), "a counter that stands still");
     }
 }

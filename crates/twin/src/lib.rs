@@ -13,6 +13,7 @@
 //!   [`TwinEvent`]s and a serialisable [`TwinSnapshot`].
 //! - [`history`]: every observation, time-indexed, with roll-ups and a
 //!   fixed memory bound.
+//! - [`motion`]: how fast each machine runs, for the scene's motion.
 //!
 //! No Bevy, no colours, no I/O, no clock of its own: the caller passes data
 //! times in. Builds for native and wasm32.
@@ -25,6 +26,7 @@ pub mod clock;
 pub mod event;
 pub mod history;
 pub mod level;
+pub mod motion;
 pub mod observation;
 pub mod prognosis;
 pub mod snapshot;
@@ -38,6 +40,7 @@ pub use clock::DataClock;
 pub use event::TwinEvent;
 pub use history::{HistoryConfig, HistoryPoint, HistoryStore};
 pub use level::AssetStatus;
+pub use motion::{Pace, StopReason};
 pub use observation::{BlockFinding, Observation};
 pub use snapshot::TwinSnapshot;
 pub use twin::{BlockTicket, Twin, TwinConfig};

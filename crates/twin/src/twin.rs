@@ -263,12 +263,21 @@ impl Twin {
 
     /// Checks an incoming time and puts it on the twin's axis.
     fn place(&mut self, sensor: &str, t_stream: f64) -> Option<f64> {
-        if !t_stream.is_finite() {
-            self.counters.bad_time += 1;
-            return None;
-        }
         if !self.sensor_owner.contains_key(sensor) {
             self.counters.unknown_sensor += 1;
+            return None;
+        }
+        self.place_time(t_stream)
+    }
+
+    /// Puts a stream time on the twin's axis the way data is placed: the
+    /// first time after a hello may open an epoch. For what belongs to no
+    /// sensor, such as a story's caption, which can come before any data
+    /// of a story sent back in time. `None` for a time that is not finite
+    /// or too far ahead.
+    pub fn place_time(&mut self, t_stream: f64) -> Option<f64> {
+        if !t_stream.is_finite() {
+            self.counters.bad_time += 1;
             return None;
         }
         let tolerance = self.config.reorder_window_s.max(self.config.stale_after_s);
@@ -390,6 +399,18 @@ impl Twin {
 
     pub fn assets(&self) -> impl Iterator<Item = &AssetState> {
         self.assets.iter().map(|slot| &slot.current)
+    }
+
+    /// How fast the asset runs at the twin's time now.
+    pub fn pace(&self, asset: &linetwin_core::line::Asset) -> crate::motion::Pace {
+        match (self.asset(&asset.id), self.now()) {
+            (Some(state), Some(now)) => {
+                crate::motion::pace(asset, state, now, self.config.stale_after_s)
+            }
+            _ => crate::motion::Pace::Stopped {
+                reason: crate::motion::StopReason::NoData,
+            },
+        }
     }
 
     /// The asset's status at the twin's time now.

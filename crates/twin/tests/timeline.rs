@@ -3,15 +3,10 @@
 
 mod common;
 
-use common::{twin_fed, twin_fed_until};
+use common::{demo, twin_fed, twin_fed_until};
 use linetwin_core::iso::Zone;
-use linetwin_core::line::Line;
 use linetwin_twin::AssetStatus;
 use linetwin_twin::timeline::{alarm_marks, clamp_cursor, moment_at, span};
-
-fn demo() -> Line {
-    Line::from_json("demo.json", include_str!("../../../assets/lines/demo.json")).expect("demo")
-}
 
 #[test]
 fn the_past_shows_the_levels_and_alarms_of_its_time() {

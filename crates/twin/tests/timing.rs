@@ -235,8 +235,8 @@ fn data_older_than_the_window_only_goes_into_the_history() {
     assert_eq!(twin.history().raw_len("M1-DE-V"), history_before + 1);
 }
 
-#[test]
-fn a_restarted_gateway_clock_continues_the_twin_and_keeps_its_alarms() {
+/// A twin fed P1's drive-end blocks, and those blocks.
+fn fed_with_p1_drive_end() -> (Twin, Vec<Observation>) {
     let mut twin = new_twin();
     let p1: Vec<_> = stream()
         .iter()
@@ -246,6 +246,12 @@ fn a_restarted_gateway_clock_continues_the_twin_and_keeps_its_alarms() {
     for o in &p1 {
         twin.ingest(o.clone());
     }
+    (twin, p1)
+}
+
+#[test]
+fn a_restarted_gateway_clock_continues_the_twin_and_keeps_its_alarms() {
+    let (mut twin, p1) = fed_with_p1_drive_end();
     let alarms = alarm_records(&twin);
     let end = twin.data_time().unwrap();
     twin.hello(Clock::Simulated, 1.0);
@@ -259,6 +265,28 @@ fn a_restarted_gateway_clock_continues_the_twin_and_keeps_its_alarms() {
     );
     assert_eq!(&alarm_records(&twin)[..alarms.len()], &alarms[..]);
     assert!(matches!(twin.status("P1"), AssetStatus::Level(_)));
+}
+
+#[test]
+fn a_caption_that_comes_first_after_a_story_goes_back_opens_the_epoch() {
+    let (mut twin, p1) = fed_with_p1_drive_end();
+    let end = twin.data_time().unwrap();
+    // The story jumps back to 100 s: its hello, then the chapter's caption
+    // before any data.
+    twin.hello(Clock::Simulated, 1.0);
+    let caption = twin.place_time(100.0).expect("placed");
+    assert_eq!(twin.clock().epochs, 1);
+    assert!(caption >= end, "shown now, not {caption} on the old axis");
+    // The data that follows lands just after it, in the same epoch.
+    let after = p1.iter().find(|o| o.t() > 100.0).expect("data after 100 s");
+    twin.ingest(after.clone());
+    assert_eq!(twin.clock().epochs, 1);
+    let placed = twin.data_time().unwrap();
+    assert!(
+        (placed - (caption + after.t() - 100.0)).abs() < 1e-9,
+        "{placed} against {caption}"
+    );
+    assert_eq!(twin.place_time(f64::NAN), None);
 }
 
 #[test]

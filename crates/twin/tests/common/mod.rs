@@ -10,6 +10,15 @@ use linetwin_core::sim::Simulator;
 use linetwin_jobs::DiagnoseJob;
 use linetwin_twin::{BlockFinding, Observation, Twin, TwinConfig};
 
+/// The demo line the tests run on.
+pub fn demo() -> Line {
+    Line::from_json(
+        "demo.json",
+        include_str!("../../../../assets/lines/demo.json"),
+    )
+    .expect("demo")
+}
+
 /// A twin fed the simulated demo line's P1 and M1 drive-end blocks (really
 /// diagnosed) and its cycle counters, every 2 s from 0 until `end_s`.
 pub fn twin_fed_until(line: &Line, end_s: f64) -> Twin {
