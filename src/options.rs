@@ -1,6 +1,7 @@
 //! Options from the page's URL: `?diagnosis=off` for benchmarks, `?kiosk`
-//! (with `&tour=30s&assets=P1,M1`) for shop-floor screens. Unknown options
-//! are ignored, bad values fall back to defaults.
+//! (with `&tour=30s&assets=P1,M1`) for shop-floor screens, `&history=1d` to
+//! keep a shorter past on a small device. Unknown options are ignored, bad
+//! values fall back to defaults.
 
 use bevy::prelude::*;
 
@@ -11,6 +12,9 @@ pub struct ViewerOptions {
     pub diagnosis: bool,
     /// A kiosk screen: no editing controls, large text, a tour.
     pub kiosk: Option<KioskOptions>,
+    /// How far back the twin keeps its history, in data seconds (`None`:
+    /// the default year).
+    pub history_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,16 +33,18 @@ impl Default for ViewerOptions {
         ViewerOptions {
             diagnosis: true,
             kiosk: None,
+            history_s: None,
         }
     }
 }
 
-/// `30s`, `30`, `2m`: seconds, at least one.
+/// `30s`, `30`, `2m`, `12h`, `7d`: seconds, at least one.
 fn duration_s(text: &str) -> Option<f64> {
-    let (number, scale) = match text.strip_suffix('m') {
-        Some(minutes) => (minutes, 60.0),
-        None => (text.strip_suffix('s').unwrap_or(text), 1.0),
-    };
+    let units = [('d', 86_400.0), ('h', 3600.0), ('m', 60.0), ('s', 1.0)];
+    let (number, scale) = units
+        .iter()
+        .find_map(|&(unit, scale)| text.strip_suffix(unit).map(|n| (n, scale)))
+        .unwrap_or((text, 1.0));
     number
         .parse::<f64>()
         .ok()
@@ -59,6 +65,7 @@ impl ViewerOptions {
                 "diagnosis" => options.diagnosis = !matches!(value, "off" | "0" | "false" | "no"),
                 "kiosk" => kiosk = !matches!(value, "off" | "0" | "false" | "no"),
                 "tour" => tour_s = duration_s(value).unwrap_or(DEFAULT_TOUR_S),
+                "history" => options.history_s = duration_s(value),
                 "assets" => {
                     assets = value
                         .split(',')
@@ -152,5 +159,20 @@ mod tests {
             .unwrap();
         assert_eq!(kiosk.tour_s, DEFAULT_TOUR_S);
         assert!(kiosk.assets.is_empty());
+    }
+
+    #[test]
+    fn a_shorter_history_is_asked_for_by_its_span() {
+        assert_eq!(ViewerOptions::from_query("?kiosk").history_s, None);
+        assert_eq!(
+            ViewerOptions::from_query("?history=1d").history_s,
+            Some(86_400.0)
+        );
+        assert_eq!(
+            ViewerOptions::from_query("?history=12h").history_s,
+            Some(43_200.0)
+        );
+        assert_eq!(ViewerOptions::from_query("?history=-3d").history_s, None);
+        assert_eq!(ViewerOptions::from_query("?history=week").history_s, None);
     }
 }

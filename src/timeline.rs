@@ -149,7 +149,14 @@ fn log_captions(mut captions: MessageReader<crate::stream::Caption>, mut log: Re
             log.0.push((t, caption.text.clone()));
         }
     }
+    // A demo that loops on a kiosk for weeks must not grow the log for ever.
+    let excess = log.0.len().saturating_sub(MAX_CAPTIONS);
+    log.0.drain(..excess);
 }
+
+/// Captions kept for the timeline's marks, newest last: hundreds of loops
+/// of the longest story.
+pub const MAX_CAPTIONS: usize = 2000;
 
 /// The span and the alarm marks, once per second of data time (scanning
 /// the history every frame would cost frames).

@@ -41,8 +41,21 @@ impl Plugin for TwinPlugin {
     }
 }
 
-fn create_twin(line: Res<LineDescription>, mut commands: Commands) {
-    commands.insert_resource(TwinState(Twin::new(&line.0, TwinConfig::default())));
+fn create_twin(
+    line: Res<LineDescription>,
+    options: Option<Res<crate::options::ViewerOptions>>,
+    mut commands: Commands,
+) {
+    let mut config = TwinConfig::default();
+    // The options resource comes at start-up; the page's URL if a test left it out.
+    let history_s = options.map_or_else(
+        || crate::options::ViewerOptions::of_this_page().history_s,
+        |o| o.history_s,
+    );
+    if let Some(span_s) = history_s {
+        config.history = linetwin_twin::HistoryConfig::covering(span_s);
+    }
+    commands.insert_resource(TwinState(Twin::new(&line.0, config)));
 }
 
 fn acknowledge(

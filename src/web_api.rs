@@ -163,6 +163,7 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         "twin": twin.as_ref().map(|t| json!(t.counters)),
         "history": s.twin.map(|t| json!({
             "bytes": t.history().memory_bytes(), "bound_bytes": t.history().memory_bound_bytes(),
+            "span_s": t.history().config().span_s(),
         })),
         "assets": assets,
         "selection": s.selection.0,

@@ -3,6 +3,9 @@
 // least an hour of wall time. The gateway is restarted twice and the WebGL
 // context is lost once on purpose. Every simulated hour it samples the JS
 // heap, the wasm memory and the history store; the report is the curve.
+// The kiosk keeps a day of history (`&history=1d`, LINETWIN_SOAK_HISTORY) so
+// that the store reaches its bound within the run and the curve after that
+// shows whether anything else grows.
 // A benchmark, not a test: it reports whether memory levelled off and
 // fails only when the kiosk did not come back by itself.
 import { mkdtempSync, cpSync, writeFileSync } from 'node:fs';
@@ -13,7 +16,8 @@ import { required, startServer, launchBrowser, waitFor } from './harness.mjs';
 const LINE = required('LINETWIN_LINE');
 const REPORT = required('LINETWIN_SOAK_REPORT');
 const WALL_MIN = Number(process.env.LINETWIN_SOAK_MINUTES || 62);
-const SPEEDUP = Number(process.env.LINETWIN_SOAK_SPEEDUP || 30);
+const SPEEDUP = Number(process.env.LINETWIN_SOAK_SPEEDUP || 60);
+const HISTORY = process.env.LINETWIN_SOAK_HISTORY || '1d';
 const MIN_SIM_H = Number(process.env.LINETWIN_SOAK_HOURS || 24);
 const SAMPLE_WALL_S = 3600 / SPEEDUP; // one simulated hour
 const ARGS = ['--line', LINE, '--speedup', String(SPEEDUP), '--seed', '7'];
@@ -36,7 +40,7 @@ const simulatedS = () => simBeforeThisRun + SPEEDUP * (Date.now() - runStarted) 
 
 const browser = await launchBrowser(['--enable-precise-memory-info']);
 const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-await page.goto(server.url + '?kiosk&tour=20s');
+await page.goto(server.url + `?kiosk&tour=20s&history=${HISTORY}`);
 await waitFor(page, 'the kiosk\'s first frame', () => window.linetwin && window.linetwin.state().first_frame_ms, 300000);
 log('kiosk up');
 
@@ -97,6 +101,7 @@ async function sample(lastFrames) {
     wasm_mb: s.memory.wasm_bytes / 1048576,
     history_mb: s.history ? s.history.bytes / 1048576 : null,
     history_bound_mb: s.history ? s.history.bound_bytes / 1048576 : null,
+    history_span_h: s.history ? s.history.span_s / 3600 : null,
     alarms: s.alarms,
     connection: s.connection,
     frames: s.frames_rendered,
@@ -141,8 +146,13 @@ const page0 = samples.filter((p) => p.reloads === samples.at(-1).reloads);
 const third = Math.max(1, Math.floor(page0.length / 3));
 const slope = (points, key) => points.length < 2 ? null
   : (points.at(-1)[key] - points[0][key]) / (points.at(-1).simulated_h - points[0].simulated_h);
+// Once the history has stopped growing (every ring that gets data is full),
+// nothing of the viewer's own should grow.
+const settledHistory = page0.at(-1)?.history_mb ?? null;
+const full = page0.filter((p) => p.history_mb !== null && p.history_mb >= settledHistory - 0.01);
 const report = {
   speedup: SPEEDUP,
+  history: HISTORY,
   wall_min: wallS() / 60,
   simulated_h: simulatedS() / 3600,
   events,
@@ -152,6 +162,9 @@ const report = {
     wasm_last_third: slope(page0.slice(-third), 'wasm_mb'),
     js_heap_first_third: slope(page0.slice(0, third), 'js_heap_mb'),
     js_heap_last_third: slope(page0.slice(-third), 'js_heap_mb'),
+    wasm_with_history_full: slope(full, 'wasm_mb'),
+    wasm_with_history_full_over_h: full.length < 2 ? null : full.at(-1).simulated_h - full[0].simulated_h,
+    wasm_with_history_full_mb: full.length < 2 ? null : [full[0].wasm_mb, full.at(-1).wasm_mb],
   },
   peak: {
     wasm_mb: Math.max(...samples.map((p) => p.wasm_mb)),

@@ -18,6 +18,7 @@ pub fn ensure_all(root: &Path, for_tests: bool) -> Result<()> {
     ensure_trunk()?;
     if for_tests {
         ensure_chromium()?;
+        ensure_mosquitto()?;
         ensure_node_packages(root)?;
     }
     Ok(())
@@ -109,22 +110,34 @@ fn ensure_trunk() -> Result<()> {
 }
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// The real MQTT broker the gateway's tests start on a free port.
+pub const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 
 fn ensure_chromium() -> Result<()> {
-    if Path::new(CHROMIUM).exists() {
+    ensure_debian_package(CHROMIUM, "chromium", "the end-to-end test")
+}
+
+fn ensure_mosquitto() -> Result<()> {
+    ensure_debian_package(MOSQUITTO, "mosquitto", "the gateway's MQTT test")
+}
+
+/// Installs a Debian package through apt when its program is missing (as
+/// root; otherwise says what to run).
+fn ensure_debian_package(program: &str, package: &str, needed_by: &str) -> Result<()> {
+    if Path::new(program).exists() {
         return Ok(());
     }
     let is_root = output_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
     if !is_root {
         bail!(
-            "the end-to-end test needs Debian's Chromium: run `sudo apt-get install -y chromium` and try again"
+            "{needed_by} needs Debian's {package}: run `sudo apt-get install -y {package}` and try again"
         );
     }
-    eprintln!("xtask: installing Debian's chromium for the end-to-end test");
+    eprintln!("xtask: installing Debian's {package} for {needed_by}");
     step(Command::new("apt-get").arg("update"))?;
     step(
         Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "chromium"])
+            .args(["install", "-y", "--no-install-recommends", package])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
 }

@@ -1,7 +1,9 @@
-//! `/ws/ingest`: producers (a plant script, a PLC bridge) push readings and
-//! waveform blocks here. Every frame is decoded and checked against the line
-//! before viewers see it; a bad frame is counted, answered with a notice and
-//! dropped, and the connection stays open.
+//! The one way in: every source (the simulator, producers on `/ws/ingest`,
+//! the MQTT broker, a replay) hands its frames to [`admit`], which decodes
+//! them, checks them against the line and the clock, counts them per source
+//! and forwards them to viewers. A bad frame is counted with its reason and
+//! dropped; on `/ws/ingest` the producer is told why and the connection
+//! stays open.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -14,7 +16,9 @@ use linetwin_core::protocol::{
 };
 
 use crate::hub::{self, Frame, SocketGone};
+use crate::source::Source;
 use crate::state::AppState;
+use crate::timestamps::{Order, TimestampCheck, TimestampError};
 
 /// The largest valid waveform frame (header, longest id, padding, most
 /// samples): producers must be able to send it, nothing larger is needed.
@@ -34,6 +38,69 @@ pub(crate) enum Rejection {
     VibrationAsReading(String),
     #[error("producers may send only `readings` text frames and waveform binary frames")]
     NotAccepted,
+    #[error("{0}")]
+    Timestamp(#[from] TimestampError),
+}
+
+/// A frame as a source hands it over.
+#[derive(Debug)]
+pub(crate) enum Incoming<'a> {
+    Text(&'a str),
+    Binary(Bytes),
+}
+
+/// Checks a frame from `source` and forwards it to every viewer; counts it
+/// either way. `Ok(false)`: valid, but nothing to forward (a hello).
+pub(crate) fn admit(
+    state: &AppState,
+    source: Source,
+    incoming: Incoming<'_>,
+) -> Result<bool, Rejection> {
+    let outcome = check(state, source, incoming);
+    match &outcome {
+        Ok((Verdict::Forward(frame), order)) => {
+            state.sources.accepted(source);
+            if *order == Order::Earlier {
+                state.sources.out_of_order(source);
+            }
+            state.broadcast(frame.clone());
+        }
+        Ok((Verdict::Ignore, _)) => {}
+        Err(rejection) => {
+            tracing::debug!("{} frame rejected: {rejection}", source.name());
+            state.sources.rejected(source, &rejection.to_string());
+        }
+    }
+    outcome.map(|(verdict, _)| matches!(verdict, Verdict::Forward(_)))
+}
+
+fn check(
+    state: &AppState,
+    source: Source,
+    incoming: Incoming<'_>,
+) -> Result<(Verdict, Order), Rejection> {
+    let (verdict, stamps) = match incoming {
+        Incoming::Text(text) => checked_text(&state.line, text, source)?,
+        Incoming::Binary(bytes) => checked_binary(&state.line, bytes)?,
+    };
+    let now = state.gateway_unix_now();
+    let mut checks = state.timestamp_checks(source);
+    let mut order = Order::InOrder;
+    for (sensor, t) in stamps {
+        if check_time(&mut checks, &sensor, t, now)? == Order::Earlier {
+            order = Order::Earlier;
+        }
+    }
+    Ok((verdict, order))
+}
+
+fn check_time(
+    checks: &mut TimestampCheck,
+    sensor: &str,
+    t: f64,
+    now: Option<f64>,
+) -> Result<Order, Rejection> {
+    Ok(checks.check(sensor, t, now)?)
 }
 
 /// What to do with a frame that passed the checks.
@@ -59,10 +126,9 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
     hub::send(&mut socket, hub::text_message(&state.hello())).await?;
     tracing::info!("producer connected");
     loop {
-        let verdict = tokio::select! {
+        let message = tokio::select! {
             incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => check_text(&state.line, &text),
-                Some(Ok(Message::Binary(bytes))) => check_binary(&state.line, bytes),
+                Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => message,
                 None | Some(Err(_)) => break,
                 Some(Ok(Message::Close(_))) => {
                     hub::finish_close(&mut socket).await;
@@ -74,52 +140,67 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
                 return hub::send(&mut socket, hub::going_away()).await;
             },
         };
-        match verdict {
-            Ok(Verdict::Forward(frame)) => {
-                state.count_accepted();
-                state.broadcast(frame);
-            }
-            Ok(Verdict::Ignore) => {}
-            Err(rejection) => {
-                state.count_rejected();
-                tracing::debug!("ingest frame rejected: {rejection}");
-                let notice = hub::warning(format!("frame rejected: {rejection}"));
-                hub::send(&mut socket, notice).await?;
-            }
+        let incoming = match &message {
+            Message::Text(text) => Incoming::Text(text.as_str()),
+            Message::Binary(bytes) => Incoming::Binary(bytes.clone()),
+            _ => continue,
+        };
+        if let Err(rejection) = admit(&state, Source::WsIngest, incoming) {
+            let notice = hub::warning(format!("frame rejected: {rejection}"));
+            hub::send(&mut socket, notice).await?;
         }
     }
     tracing::info!("producer disconnected");
     Ok(())
 }
 
-/// Checks a text frame: only readings of the line's scalar sensors pass.
+/// The sensors a frame speaks for, with its time.
+type Stamps = Vec<(String, f64)>;
+
+/// Checks a producer's text frame: only readings of the line's scalar
+/// sensors pass.
+#[cfg(test)]
 pub(crate) fn check_text(line: &Line, text: &str) -> Result<Verdict, Rejection> {
+    checked_text(line, text, Source::WsIngest).map(|(verdict, _)| verdict)
+}
+
+fn checked_text(line: &Line, text: &str, source: Source) -> Result<(Verdict, Stamps), Rejection> {
     match TextMessage::from_json(text)? {
         TextMessage::Readings { t, values } => {
             for reading in &values {
                 check_scalar_sensor(line, &reading.sensor)?;
             }
+            let stamps = values.iter().map(|r| (r.sensor.clone(), t)).collect();
             // Forward our own serialisation: canonical, and free of any
             // whitespace or key order quirks of the producer.
-            Ok(Verdict::Forward(Frame::text(&TextMessage::Readings {
-                t,
-                values,
-            })))
+            let frame = Frame::text(&TextMessage::Readings { t, values });
+            Ok((Verdict::Forward(frame), stamps))
         }
-        TextMessage::Hello { .. } => Ok(Verdict::Ignore),
+        TextMessage::Hello { .. } => Ok((Verdict::Ignore, Vec::new())),
+        message @ (TextMessage::Notice { .. } | TextMessage::Caption { .. })
+            if source.may_narrate() =>
+        {
+            Ok((Verdict::Forward(Frame::text(&message)), Vec::new()))
+        }
         TextMessage::Notice { .. } | TextMessage::Caption { .. } => Err(Rejection::NotAccepted),
     }
 }
 
 /// Checks a binary frame: a well-formed waveform block of a vibration sensor.
+#[cfg(test)]
 pub(crate) fn check_binary(line: &Line, bytes: Bytes) -> Result<Verdict, Rejection> {
+    checked_binary(line, bytes).map(|(verdict, _)| verdict)
+}
+
+fn checked_binary(line: &Line, bytes: Bytes) -> Result<(Verdict, Stamps), Rejection> {
     let block = WaveformBlock::decode(&bytes)?;
     let kind = sensor_kind(line, &block.sensor)?;
     if kind != SensorKind::Vibration {
         return Err(Rejection::NotVibration(block.sensor));
     }
+    let stamps = vec![(block.sensor, block.t_start)];
     // The frame is valid as it stands: forward the producer's bytes unchanged.
-    Ok(Verdict::Forward(Frame::Binary(bytes)))
+    Ok((Verdict::Forward(Frame::Binary(bytes)), stamps))
 }
 
 fn check_scalar_sensor(line: &Line, sensor: &str) -> Result<(), Rejection> {

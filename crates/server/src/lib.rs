@@ -11,12 +11,15 @@
 mod export;
 mod hub;
 mod ingest;
+pub mod mqtt;
 mod recording;
 mod replay;
 mod scenario_control;
 mod simulator;
+mod source;
 mod state;
 mod static_files;
+mod timestamps;
 mod viewer;
 
 use std::future::Future;
@@ -51,6 +54,8 @@ pub struct Config {
     /// A demo story the simulator tells (its faults are already in
     /// `line.simulation`; its captions go out as the story reaches them).
     pub scenario: Option<linetwin_core::scenario::Scenario>,
+    /// The plant's MQTT broker, from the gateway config file.
+    pub mqtt: Option<mqtt::config::MqttConfig>,
 }
 
 /// A recording played back as if live.
@@ -226,6 +231,10 @@ pub async fn serve(
         .replay
         .clone()
         .map(|replay| replay::spawn(state.clone(), replay));
+    let _mqtt = match config.mqtt.clone() {
+        Some(mqtt) => Some(mqtt::spawn(state.clone(), mqtt)?),
+        None => None,
+    };
     let recording = match config.record {
         Some(record) => Some(recording::spawn(state.clone(), record)?),
         None => None,

@@ -66,6 +66,10 @@ struct Cli {
         allow_negative_numbers = true
     )]
     from: f64,
+    /// Gateway config file (TOML): the plant's MQTT broker and how its
+    /// topics map onto the line's sensors (see docs/mqtt.md).
+    #[arg(long, env = "LINETWIN_CONFIG")]
+    config: Option<PathBuf>,
     /// Recording files kept; older ones are deleted.
     #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..))]
     record_keep: u32,
@@ -128,6 +132,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(name) => Some(linetwin_server::load_scenario(name, &mut line)?),
         None => None,
     };
+    let gateway = match &cli.config {
+        Some(path) => linetwin_server::mqtt::config::GatewayConfig::load(path, &line)?,
+        None => linetwin_server::mqtt::config::GatewayConfig::default(),
+    };
     let simulator = (!cli.no_simulator && replay.is_none())
         .then(|| SimulatorConfig::new(cli.seed, cli.speedup, cli.block_interval));
     let record = cli.record.map(|dir| linetwin_recorder::RecorderConfig {
@@ -143,6 +151,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         record,
         replay,
         scenario,
+        mqtt: gateway.mqtt,
     };
     let listener = linetwin_server::bind(&cli.bind, cli.port).await?;
     let addr = listener

@@ -11,6 +11,8 @@ use tokio::task::JoinHandle;
 
 use crate::ReplayConfig;
 use crate::hub::Frame;
+use crate::ingest::{Incoming, admit};
+use crate::source::Source;
 use crate::state::AppState;
 
 /// Stops the playback when dropped, so it ends with the server.
@@ -53,14 +55,20 @@ async fn play(state: AppState, replay: ReplayConfig) {
         let base = *first_wall.get_or_insert(frame.wall_ns);
         let offset_s = frame.wall_ns.saturating_sub(base) as f64 / 1e9 / replay.speedup;
         tokio::time::sleep_until(started + Duration::from_secs_f64(offset_s)).await;
-        state.broadcast(match frame.kind {
-            FrameKind::Text => match String::from_utf8(frame.bytes) {
-                Ok(text) => Frame::Text(text.into()),
+        let admitted = match frame.kind {
+            FrameKind::Text => match std::str::from_utf8(&frame.bytes) {
+                Ok(text) => admit(&state, Source::Replay, Incoming::Text(text)),
                 Err(_) => continue,
             },
-            FrameKind::Binary => Frame::Binary(Bytes::from(frame.bytes)),
-        });
-        sent += 1;
+            FrameKind::Binary => admit(
+                &state,
+                Source::Replay,
+                Incoming::Binary(Bytes::from(frame.bytes)),
+            ),
+        };
+        if matches!(admitted, Ok(true)) {
+            sent += 1;
+        }
     }
     tracing::info!("replay of {} finished: {sent} frames", replay.source);
     state.broadcast(Frame::text(&TextMessage::Notice {

@@ -12,7 +12,6 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use crate::SimulatorConfig;
-use crate::hub::Frame;
 use crate::state::AppState;
 
 /// Aborts the simulator tasks when dropped, so they end with the server.
@@ -186,7 +185,11 @@ async fn readings_loop(
             // Moved since `t` was read: the next tick tells from there.
             continue;
         }
-        state.broadcast(Frame::text(&readings));
+        let _ = crate::ingest::admit(
+            &state,
+            crate::source::Source::Simulator,
+            crate::ingest::Incoming::Text(&readings.to_json()),
+        );
         // After the readings of the same tick; a viewer places both on its
         // own time axis in the order they come.
         if let Some(story) = &scenario {
@@ -231,9 +234,13 @@ async fn waveforms_loop(
             continue;
         }
         match frames {
-            Ok(frames) => frames
-                .into_iter()
-                .for_each(|f| state.broadcast(Frame::Binary(f))),
+            Ok(frames) => frames.into_iter().for_each(|f| {
+                let _ = crate::ingest::admit(
+                    &state,
+                    crate::source::Source::Simulator,
+                    crate::ingest::Incoming::Binary(f),
+                );
+            }),
             Err(err) => tracing::error!("waveform generation failed: {err}"),
         }
     }

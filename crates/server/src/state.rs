@@ -1,7 +1,7 @@
 //! State shared by every request, and the two small JSON endpoints.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -38,8 +38,10 @@ pub(crate) struct Shared {
     frames: broadcast::Sender<Frame>,
     viewers: AtomicUsize,
     producers: AtomicUsize,
-    accepted: AtomicU64,
-    rejected: AtomicU64,
+    /// What each source had accepted and refused.
+    pub(crate) sources: crate::source::Sources,
+    /// Per source: the newest time of each sensor.
+    timestamps: [std::sync::Mutex<crate::timestamps::TimestampCheck>; 4],
     started: Instant,
     stop: watch::Receiver<bool>,
 }
@@ -80,8 +82,8 @@ impl AppState {
             frames,
             viewers: AtomicUsize::new(0),
             producers: AtomicUsize::new(0),
-            accepted: AtomicU64::new(0),
-            rejected: AtomicU64::new(0),
+            sources: crate::source::Sources::default(),
+            timestamps: Default::default(),
             started: Instant::now(),
             stop,
         };
@@ -149,12 +151,25 @@ impl AppState {
         ConnectionGuard::new(self.clone(), |s| &s.producers)
     }
 
-    pub(crate) fn count_accepted(&self) {
-        self.accepted.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn timestamp_checks(
+        &self,
+        source: crate::source::Source,
+    ) -> std::sync::MutexGuard<'_, crate::timestamps::TimestampCheck> {
+        self.timestamps[source as usize]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn count_rejected(&self) {
-        self.rejected.fetch_add(1, Ordering::Relaxed);
+    /// The gateway's clock in Unix seconds, when producers stamp Unix time
+    /// (not on a simulated or replayed clock).
+    pub(crate) fn gateway_unix_now(&self) -> Option<f64> {
+        if self.replay || self.clock != Clock::Unix {
+            return None;
+        }
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs_f64())
     }
 
     pub(crate) async fn wait_for_sockets_to_close(&self, grace: Duration) {
@@ -196,10 +211,9 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Json<serde_json::V
         "producers": state.producers.load(Ordering::Relaxed),
         "uptime_s": state.started.elapsed().as_secs_f64(),
         "simulator": state.simulator,
-        "ingest": {
-            "accepted": state.accepted.load(Ordering::Relaxed),
-            "rejected": state.rejected.load(Ordering::Relaxed),
-        },
+        // `/ws/ingest` alone, as before there were other sources.
+        "ingest": state.sources.to_json()["ws_ingest"],
+        "sources": state.sources.to_json(),
     }))
 }
 

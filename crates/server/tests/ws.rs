@@ -32,6 +32,13 @@ async fn within<T>(limit: Duration, what: &str, future: impl Future<Output = T>)
         .unwrap_or_else(|_| panic!("timed out after {limit:?} waiting for {what}"))
 }
 
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs_f64()
+}
+
 fn demo_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json")
 }
@@ -112,6 +119,7 @@ fn config(simulator: Option<SimulatorConfig>, web_root: PathBuf) -> Config {
         record: None,
         replay: None,
         scenario: None,
+        mqtt: None,
     }
 }
 
@@ -388,7 +396,7 @@ async fn root_without_viewer_build_answers_503_and_api_still_works() {
 fn waveform_frame(sensor: &str) -> Vec<u8> {
     WaveformBlock {
         sensor: sensor.into(),
-        t_start: 1_700_000_000.0,
+        t_start: unix_now(),
         sample_rate_hz: 12_800.0,
         shaft_rpm: Some(1480.0),
         samples: (0..1024).map(|i| (i as f32 * 0.05).sin()).collect(),
@@ -415,8 +423,11 @@ async fn ingest_forwards_valid_frames_and_counts_bad_ones() {
     let mut producer = server.connect("/ws/ingest").await;
     assert_hello(&next_text(&mut producer, "producer hello").await, &line);
 
-    let readings =
-        r#"{"type":"readings","t":1700000000.5,"values":[{"sensor":"M1-T","value":57.25}]}"#;
+    // Stamped now: the gateway refuses times far from its own clock.
+    let t_sent = unix_now().floor() + 0.5;
+    let readings = format!(
+        r#"{{"type":"readings","t":{t_sent},"values":[{{"sensor":"M1-T","value":57.25}}]}}"#
+    );
     within(
         STEP,
         "send readings",
@@ -426,7 +437,7 @@ async fn ingest_forwards_valid_frames_and_counts_bad_ones() {
     .expect("sent");
     match next_text(&mut viewer, "forwarded readings").await {
         TextMessage::Readings { t, values } => {
-            assert_eq!(t, 1_700_000_000.5);
+            assert_eq!(t, t_sent);
             assert_eq!(
                 values,
                 vec![Reading {
@@ -481,9 +492,34 @@ async fn ingest_forwards_valid_frames_and_counts_bad_ones() {
         other => panic!("expected the waveform, got {other:?}"),
     }
 
+    // A producer whose clock runs an hour ahead is refused, with the reason.
+    let ahead = format!(
+        r#"{{"type":"readings","t":{},"values":[{{"sensor":"M1-T","value":57.0}}]}}"#,
+        unix_now() + 3600.0
+    );
+    within(
+        STEP,
+        "send readings from the future",
+        producer.send(Message::text(ahead)),
+    )
+    .await
+    .expect("sent");
+    assert!(
+        expect_rejection(&mut producer, "clock ahead")
+            .await
+            .contains("ahead of the gateway's clock")
+    );
+
     let health = server.get("/healthz", &[]).await.json();
     assert_eq!(health["ingest"]["accepted"], 2);
-    assert_eq!(health["ingest"]["rejected"], 2);
+    assert_eq!(health["ingest"]["rejected"], 3);
+    assert_eq!(health["sources"]["ws_ingest"]["accepted"], 2);
+    assert!(
+        health["sources"]["ws_ingest"]["last_rejection"]
+            .as_str()
+            .is_some_and(|r| r.contains("ahead")),
+        "{health}"
+    );
     assert_eq!(health["clients"], 1);
     assert_eq!(health["simulator"], false);
 
@@ -1002,7 +1038,7 @@ async fn a_viewer_that_falls_behind_is_told_and_greeted_again() {
     // the viewer reads nothing.
     let frame = WaveformBlock {
         sensor: "M1-DE-V".into(),
-        t_start: 1_700_000_000.0,
+        t_start: unix_now(),
         sample_rate_hz: 12_800.0,
         shaft_rpm: Some(1480.0),
         samples: (0..16_384).map(|i| (i as f32 * 0.05).sin()).collect(),

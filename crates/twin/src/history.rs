@@ -53,6 +53,35 @@ impl Default for HistoryConfig {
     }
 }
 
+impl HistoryConfig {
+    /// The default tiers, cut so the coarsest reaches back `span_s` and no
+    /// further (a shorter history for a small device: a kiosk that only shows
+    /// today needs a day, not a year). At least one bucket per tier; the raw
+    /// ring is kept as it is.
+    pub fn covering(span_s: f64) -> Self {
+        let default = HistoryConfig::default();
+        let span_s = if span_s.is_finite() {
+            span_s.max(0.0)
+        } else {
+            0.0
+        };
+        let mut tiers = default.tiers;
+        for (width, kept) in &mut tiers {
+            let needed = (span_s / f64::from(*width)).ceil() as usize;
+            *kept = needed.clamp(1, *kept);
+        }
+        HistoryConfig { tiers, ..default }
+    }
+
+    /// How far back the coarsest tier reaches, in seconds.
+    pub fn span_s(&self) -> f64 {
+        self.tiers
+            .iter()
+            .map(|&(width, kept)| f64::from(width) * kept as f64)
+            .fold(0.0, f64::max)
+    }
+}
+
 /// What a block was judged: its colour level and verdict, for the timeline.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Mark {
@@ -664,6 +693,36 @@ mod tests {
             week.len()
         );
         assert_eq!(week[0].t, 0.0, "the first hour is still there");
+    }
+
+    #[test]
+    fn a_shorter_history_reaches_back_as_far_as_asked_and_holds_less() {
+        let day = HistoryConfig::covering(86_400.0);
+        assert_eq!(day.tiers, [(60, 1440), (900, 96), (10_800, 8)]);
+        assert_eq!(day.span_s(), 86_400.0);
+        assert_eq!(HistoryConfig::default().span_s(), 365.0 * 86_400.0);
+        assert_eq!(HistoryConfig::covering(1e12), HistoryConfig::default());
+        assert_eq!(
+            HistoryConfig::covering(f64::NAN).tiers,
+            [(60, 1), (900, 1), (10_800, 1)]
+        );
+        let full = HistoryStore::for_line(&demo(), HistoryConfig::default());
+        let short = HistoryStore::for_line(&demo(), day);
+        assert!(short.memory_bound_bytes() * 2 < full.memory_bound_bytes());
+        let mut store = HistoryStore::for_line(&demo(), day);
+        for t in (0..3 * 86_400).step_by(5) {
+            store.record(&reading(f64::from(t), 1.0));
+        }
+        assert!(store.memory_bytes() <= store.memory_bound_bytes());
+        let kept = store
+            .query("P1-T", "value", 0.0, 3.0 * 86_400.0, 3600.0)
+            .unwrap();
+        let first = kept.first().unwrap().t;
+        // The newest day, give or take the coarsest bucket, not all three.
+        assert!(
+            (2.0 * 86_400.0 - 10_800.0..=2.0 * 86_400.0).contains(&first),
+            "{first}"
+        );
     }
 
     #[test]

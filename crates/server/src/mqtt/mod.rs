@@ -1,0 +1,203 @@
+//! The gateway as an MQTT client: it subscribes to the topics the config
+//! file maps (plain topics and a Sparkplug B group) and hands every message
+//! to the same ingest path as `/ws/ingest`. It reconnects forever with
+//! backoff and subscribes again after every reconnection; `/healthz` shows
+//! whether it is connected.
+
+pub mod config;
+pub(crate) mod mapping;
+pub mod sparkplug;
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use linetwin_core::line::SensorKind;
+use linetwin_core::protocol::{NoticeLevel, Reading, TextMessage};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use tokio::task::JoinHandle;
+
+use crate::hub::{self, Frame};
+use crate::ingest::{Incoming, admit};
+use crate::source::Source;
+use crate::state::AppState;
+use config::MqttConfig;
+use mapping::Mapped;
+use sparkplug::{Action, SparkplugHost};
+
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const LAST_RETRY: Duration = Duration::from_secs(30);
+
+/// Stops the client when dropped.
+pub(crate) struct MqttTask(JoinHandle<()>);
+
+impl Drop for MqttTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub(crate) fn spawn(state: AppState, config: MqttConfig) -> anyhow::Result<MqttTask> {
+    let (host, port) = config
+        .broker()
+        .map_err(|reason| anyhow::anyhow!("mqtt.url: {reason}"))?;
+    let mut options = MqttOptions::new(config.client_id.clone(), host, port);
+    options.set_keep_alive(Duration::from_secs(config.keep_alive_s.max(5)));
+    // The largest waveform frame, with room for the topic.
+    options.set_max_packet_size(2 * 1024 * 1024, 2 * 1024 * 1024);
+    if let Some(user) = &config.username {
+        let password = config
+            .password_env
+            .as_ref()
+            .and_then(|var| std::env::var(var).ok())
+            .unwrap_or_default();
+        options.set_credentials(user.clone(), password);
+    }
+    Ok(MqttTask(tokio::spawn(run(state, config, options))))
+}
+
+async fn run(state: AppState, config: MqttConfig, options: MqttOptions) {
+    let (client, mut events) = AsyncClient::new(options, 64);
+    let mut sparkplug = config.sparkplug.as_ref().map(SparkplugHost::new);
+    let mut filters: Vec<String> = config.topics.iter().map(|t| t.filter.clone()).collect();
+    filters.extend(sparkplug.as_ref().map(SparkplugHost::filter));
+    let mut stop = state.stop_signal();
+    let mut retry = FIRST_RETRY;
+    let mut was_connected = false;
+    loop {
+        let event = tokio::select! {
+            event = events.poll() => event,
+            () = hub::stopping(&mut stop) => break,
+        };
+        match event {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                retry = FIRST_RETRY;
+                state.sources.set_connected(Source::Mqtt, true);
+                tracing::info!("connected to the MQTT broker {}", config.url);
+                if was_connected {
+                    notice(
+                        &state,
+                        format!("MQTT broker {} is back: data flows again", config.url),
+                    );
+                }
+                was_connected = true;
+                // A clean session each time: subscribe again.
+                for filter in &filters {
+                    if let Err(e) = client.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
+                        tracing::warn!("cannot subscribe to {filter}: {e}");
+                    }
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(publish))) => {
+                let topic = publish.topic.as_str();
+                handle(
+                    &state,
+                    &config,
+                    sparkplug.as_mut(),
+                    &client,
+                    topic,
+                    &publish.payload,
+                );
+            }
+            Ok(_) => {}
+            Err(error) => {
+                if state.sources.is_connected(Source::Mqtt) || !was_connected {
+                    tracing::warn!("MQTT broker {}: {error}; retrying", config.url);
+                }
+                if state.sources.is_connected(Source::Mqtt) {
+                    notice(
+                        &state,
+                        format!(
+                            "lost the MQTT broker {} ({error}): its data has a gap until it is back",
+                            config.url
+                        ),
+                    );
+                }
+                state.sources.set_connected(Source::Mqtt, false);
+                tokio::select! {
+                    () = tokio::time::sleep(retry) => {}
+                    () = hub::stopping(&mut stop) => break,
+                }
+                retry = (retry * 2).min(LAST_RETRY);
+            }
+        }
+    }
+    state.sources.set_connected(Source::Mqtt, false);
+    let _ = client.try_disconnect();
+}
+
+fn handle(
+    state: &AppState,
+    config: &MqttConfig,
+    sparkplug: Option<&mut SparkplugHost>,
+    client: &AsyncClient,
+    topic: &str,
+    payload: &[u8],
+) {
+    if let Some(host) = sparkplug
+        && topic.starts_with(sparkplug::NAMESPACE)
+    {
+        let line = &state.line;
+        let is_vibration = |sensor: &str| {
+            line.sensor(sensor)
+                .is_some_and(|(_, s)| s.kind == SensorKind::Vibration)
+        };
+        for action in host.on_message(topic, payload, is_vibration) {
+            apply(state, client, action);
+        }
+        return;
+    }
+    let arrival = state.gateway_unix_now().unwrap_or(0.0);
+    match mapping::map_message(&config.topics, topic, payload, arrival) {
+        Some(Ok(Mapped::Text(text))) => {
+            let _ = admit(state, Source::Mqtt, Incoming::Text(&text));
+        }
+        Some(Ok(Mapped::Binary(bytes))) => {
+            let _ = admit(state, Source::Mqtt, Incoming::Binary(bytes));
+        }
+        Some(Err(reason)) => state
+            .sources
+            .rejected(Source::Mqtt, &format!("{topic}: {reason}")),
+        None => {}
+    }
+}
+
+fn apply(state: &AppState, client: &AsyncClient, action: Action) {
+    match action {
+        Action::Readings { t, values } => {
+            let message = TextMessage::Readings {
+                t,
+                values: values
+                    .into_iter()
+                    .map(|(sensor, value)| Reading { sensor, value })
+                    .collect(),
+            };
+            let _ = admit(state, Source::Mqtt, Incoming::Text(&message.to_json()));
+        }
+        Action::Waveform(bytes) => {
+            let _ = admit(state, Source::Mqtt, Incoming::Binary(Bytes::from(bytes)));
+        }
+        Action::Publish { topic, payload } => {
+            if let Err(e) = client.try_publish(topic.clone(), QoS::AtLeastOnce, false, payload) {
+                tracing::warn!("cannot publish {topic}: {e}");
+            }
+        }
+        Action::Offline { sensors, reason } => {
+            tracing::warn!("{reason}: {}", sensors.join(", "));
+            notice(
+                state,
+                format!("{reason}: {} no longer report", sensors.join(", ")),
+            );
+        }
+        Action::Problem(reason) => {
+            tracing::debug!("sparkplug: {reason}");
+            state.sources.rejected(Source::Mqtt, &reason);
+        }
+    }
+}
+
+fn notice(state: &AppState, message: String) {
+    state.broadcast(Frame::text(&TextMessage::Notice {
+        level: NoticeLevel::Warning,
+        message,
+    }));
+}

@@ -1,0 +1,370 @@
+//! The gateway against a real MQTT broker: Debian's `mosquitto`, started on
+//! a free loopback port (`cargo xtask test` installs it). A publisher sends
+//! plain topics and a Sparkplug B session (birth, data by alias, a sequence
+//! gap, a node death); a viewer on `/ws` sees what the line should see.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use linetwin_core::protocol::{NoticeLevel, Reading, TextMessage};
+use linetwin_server::Config;
+use linetwin_server::mqtt::config::GatewayConfig;
+use linetwin_server::mqtt::sparkplug::{Payload, REBIRTH_METRIC, Value, build};
+use prost::Message as _;
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+
+const STEP: Duration = Duration::from_secs(15);
+
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(STEP, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out after {STEP:?} waiting for {what}"))
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs_f64()
+}
+
+/// A mosquitto of our own, stopped when dropped.
+struct Broker {
+    child: Child,
+    port: u16,
+}
+
+impl Broker {
+    async fn start(dir: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+        )
+        .expect("write the broker's config");
+        let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("Debian's mosquitto is installed (cargo xtask test installs it)");
+        let child = Command::new(binary)
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto starts");
+        within("the broker to listen", async {
+            while tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_err()
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        Broker { child, port }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn healthz(addr: SocketAddr) -> serde_json::Value {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("response");
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("healthz JSON: {e}: {body}"))
+}
+
+type Viewer =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text message that `wanted` accepts, skipping others.
+async fn wait_for(
+    viewer: &mut Viewer,
+    what: &str,
+    wanted: impl Fn(&TextMessage) -> bool,
+) -> TextMessage {
+    within(what, async {
+        loop {
+            let message = viewer
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("viewer closed while waiting for {what}"))
+                .expect("websocket");
+            if let Message::Text(text) = message
+                && let Ok(message) = TextMessage::from_json(&text)
+                && wanted(&message)
+            {
+                return message;
+            }
+        }
+    })
+    .await
+}
+
+fn readings_of(message: &TextMessage, sensor: &str) -> Option<(f64, f64)> {
+    match message {
+        TextMessage::Readings { t, values } => values
+            .iter()
+            .find(|r| r.sensor == sensor)
+            .map(|r| (*t, r.value)),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn plain_topics_and_a_sparkplug_session_reach_a_viewer() {
+    let dir = std::env::temp_dir().join(format!("linetwin-mqtt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let broker = Broker::start(&dir).await;
+    let line_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json");
+    let line = linetwin_server::load_line(&line_path).expect("demo line");
+    let toml = format!(
+        r#"
+[mqtt]
+url = "mqtt://127.0.0.1:{port}"
+client_id = "linetwin-test-gateway"
+topics = [
+  {{ filter = "plant/+/temperature", payload = "reading", sensor = "{{1}}-T" }},
+  {{ filter = "plant/readings", payload = "readings" }},
+]
+
+[mqtt.sparkplug]
+group = "line1"
+metrics = [
+  {{ node = "plc1", device = "pump", metric = "Bearing/Temperature", sensor = "P1-T" }},
+  {{ node = "plc1", metric = "Conveyor/Temperature", sensor = "C1-T" }},
+]
+"#,
+        port = broker.port
+    );
+    let gateway = GatewayConfig::from_toml("test.toml", &toml, &line).expect("valid config");
+    let config = Config {
+        line,
+        web_root: dir.join("web"),
+        simulator: None,
+        record: None,
+        replay: None,
+        scenario: None,
+        mqtt: gateway.mqtt,
+    };
+    let listener = linetwin_server::bind("127.0.0.1", 0).await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(linetwin_server::serve(listener, config, async move {
+        let _ = stopped.await;
+    }));
+    let (mut viewer, _) = within(
+        "viewer connects",
+        tokio_tungstenite::connect_async(format!("ws://{addr}/ws")),
+    )
+    .await
+    .expect("viewer connects");
+    within("the gateway to subscribe", async {
+        while healthz(addr).await["sources"]["mqtt"]["connected"] != true {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // The SUBACKs follow the CONNACK closely.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    })
+    .await;
+
+    // The edge: a client that publishes and listens for commands.
+    let mut options = MqttOptions::new("linetwin-test-edge", "127.0.0.1", broker.port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (edge, mut edge_events) = AsyncClient::new(options, 64);
+    let (commands_to, mut commands) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(event) = edge_events.poll().await {
+            if let Event::Incoming(Packet::Publish(p)) = event {
+                let _ = commands_to.send((p.topic.clone(), p.payload.to_vec()));
+            }
+        }
+    });
+    edge.subscribe("spBv1.0/line1/NCMD/#", QoS::AtLeastOnce)
+        .await
+        .expect("subscribe");
+
+    // A plain topic: the sensor comes from the topic, the time from the payload.
+    let now = unix_now().floor();
+    let payload = format!(r#"{{"value": 61.5, "ts": {}}}"#, now * 1000.0);
+    edge.publish("plant/M1/temperature", QoS::AtLeastOnce, false, payload)
+        .await
+        .expect("publish");
+    let got = wait_for(&mut viewer, "M1-T from a plain topic", |m| {
+        readings_of(m, "M1-T").is_some()
+    })
+    .await;
+    assert_eq!(readings_of(&got, "M1-T"), Some((now, 61.5)));
+
+    // A reading for a sensor the line lacks is refused and counted, not forwarded.
+    edge.publish(
+        "plant/X9/temperature",
+        QoS::AtLeastOnce,
+        false,
+        format!(r#"{{"value": 1, "t": {now}}}"#),
+    )
+    .await
+    .expect("publish");
+    let readings = TextMessage::Readings {
+        t: now + 1.0,
+        values: vec![Reading {
+            sensor: "R1-T".into(),
+            value: 38.0,
+        }],
+    };
+    edge.publish(
+        "plant/readings",
+        QoS::AtLeastOnce,
+        false,
+        readings.to_json(),
+    )
+    .await
+    .expect("publish");
+    let got = wait_for(&mut viewer, "R1-T from a readings topic", |m| {
+        readings_of(m, "R1-T").is_some()
+    })
+    .await;
+    assert_eq!(readings_of(&got, "R1-T"), Some((now + 1.0, 38.0)));
+
+    // Sparkplug B: the births, then data by alias only.
+    let ms = (now * 1000.0) as u64;
+    let nbirth = build::payload(
+        ms + 2000,
+        0,
+        vec![
+            build::metric(Some("bdSeq"), None, Value::Long(1), 8),
+            build::metric(
+                Some("Conveyor/Temperature"),
+                Some(1),
+                Value::Double(33.0),
+                10,
+            ),
+        ],
+    );
+    edge.publish("spBv1.0/line1/NBIRTH/plc1", QoS::AtLeastOnce, false, nbirth)
+        .await
+        .expect("publish");
+    let got = wait_for(&mut viewer, "C1-T from the node birth", |m| {
+        readings_of(m, "C1-T").is_some()
+    })
+    .await;
+    assert_eq!(readings_of(&got, "C1-T"), Some((now + 2.0, 33.0)));
+    let dbirth = build::payload(
+        ms + 3000,
+        1,
+        vec![build::metric(
+            Some("Bearing/Temperature"),
+            Some(7),
+            Value::Float(52.0),
+            9,
+        )],
+    );
+    edge.publish(
+        "spBv1.0/line1/DBIRTH/plc1/pump",
+        QoS::AtLeastOnce,
+        false,
+        dbirth,
+    )
+    .await
+    .expect("publish");
+    let ddata = build::payload(
+        ms + 4000,
+        2,
+        vec![build::metric(None, Some(7), Value::Float(53.5), 9)],
+    );
+    edge.publish(
+        "spBv1.0/line1/DDATA/plc1/pump",
+        QoS::AtLeastOnce,
+        false,
+        ddata,
+    )
+    .await
+    .expect("publish");
+    wait_for(&mut viewer, "P1-T by alias", |m| {
+        readings_of(m, "P1-T") == Some((now + 4.0, 53.5))
+    })
+    .await;
+
+    // A lost message (seq 3 never comes): the gateway asks the node to rebirth.
+    let gap = build::payload(
+        ms + 5000,
+        4,
+        vec![build::metric(None, Some(7), Value::Float(54.0), 9)],
+    );
+    edge.publish(
+        "spBv1.0/line1/DDATA/plc1/pump",
+        QoS::AtLeastOnce,
+        false,
+        gap,
+    )
+    .await
+    .expect("publish");
+    let (topic, request) = within("a rebirth request", commands.recv())
+        .await
+        .expect("the edge's listener runs");
+    assert_eq!(topic, "spBv1.0/line1/NCMD/plc1");
+    let request = Payload::decode(request.as_slice()).expect("a Sparkplug payload");
+    assert_eq!(request.metrics[0].name.as_deref(), Some(REBIRTH_METRIC));
+    assert_eq!(request.metrics[0].value, Some(Value::Boolean(true)));
+
+    // The node dies: every viewer is told which sensors went silent.
+    let ndeath = build::payload(
+        0,
+        0,
+        vec![build::metric(Some("bdSeq"), None, Value::Long(1), 8)],
+    );
+    edge.publish("spBv1.0/line1/NDEATH/plc1", QoS::AtLeastOnce, false, ndeath)
+        .await
+        .expect("publish");
+    let notice = wait_for(&mut viewer, "the node's death", |m| {
+        matches!(m, TextMessage::Notice { .. })
+    })
+    .await;
+    let TextMessage::Notice { level, message } = notice else {
+        unreachable!()
+    };
+    assert_eq!(level, NoticeLevel::Warning);
+    assert!(
+        message.contains("node plc1 offline")
+            && message.contains("P1-T")
+            && message.contains("C1-T"),
+        "{message}"
+    );
+
+    let health = healthz(addr).await;
+    let mqtt = &health["sources"]["mqtt"];
+    assert!(mqtt["accepted"].as_u64().unwrap_or(0) >= 5, "{health}");
+    assert!(mqtt["rejected"].as_u64().unwrap_or(0) >= 1, "{health}");
+    assert_eq!(health["sources"]["ws_ingest"]["accepted"], 0);
+
+    let _ = stop.send(());
+    within("the gateway to stop", server)
+        .await
+        .expect("joins")
+        .expect("serves cleanly");
+    drop(broker);
+    let _ = std::fs::remove_dir_all(&dir);
+}
