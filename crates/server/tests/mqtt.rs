@@ -97,6 +97,77 @@ async fn healthz(addr: SocketAddr) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("healthz JSON: {e}: {body}"))
 }
 
+/// A gateway with the given config file, connected to its broker.
+struct Gateway {
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Gateway {
+    async fn start(toml: &str, dir: &Path) -> Self {
+        let line_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json");
+        let line = linetwin_server::load_line(&line_path).expect("demo line");
+        let gateway = GatewayConfig::from_toml("test.toml", toml, &line).expect("valid config");
+        let config = Config {
+            line,
+            web_root: dir.join("web"),
+            simulator: None,
+            record: None,
+            replay: None,
+            scenario: None,
+            mqtt: gateway.mqtt,
+        };
+        let listener = linetwin_server::bind("127.0.0.1", 0).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(linetwin_server::serve(listener, config, async move {
+            let _ = stopped.await;
+        }));
+        within("the gateway to subscribe", async {
+            while healthz(addr).await["sources"]["mqtt"]["connected"] != true {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            // The SUBACKs follow the CONNACK closely.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        })
+        .await;
+        Gateway { addr, stop, server }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        within("the gateway to stop", self.server)
+            .await
+            .expect("joins")
+            .expect("serves cleanly");
+    }
+}
+
+/// A publisher, with its event loop driven in the background; what it
+/// receives comes out of the channel.
+fn edge(
+    port: u16,
+    id: &str,
+) -> (
+    AsyncClient,
+    tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+) {
+    let mut options = MqttOptions::new(id, "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(5));
+    options.set_max_packet_size(2 * 1024 * 1024, 2 * 1024 * 1024);
+    let (client, mut events) = AsyncClient::new(options, 256);
+    let (received, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(event) = events.poll().await {
+            if let Event::Incoming(Packet::Publish(p)) = event {
+                let _ = received.send((p.topic.clone(), p.payload.to_vec()));
+            }
+        }
+    });
+    (client, receiver)
+}
+
 type Viewer =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -139,8 +210,6 @@ async fn plain_topics_and_a_sparkplug_session_reach_a_viewer() {
     let dir = std::env::temp_dir().join(format!("linetwin-mqtt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let broker = Broker::start(&dir).await;
-    let line_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json");
-    let line = linetwin_server::load_line(&line_path).expect("demo line");
     let toml = format!(
         r#"
 [mqtt]
@@ -160,49 +229,17 @@ metrics = [
 "#,
         port = broker.port
     );
-    let gateway = GatewayConfig::from_toml("test.toml", &toml, &line).expect("valid config");
-    let config = Config {
-        line,
-        web_root: dir.join("web"),
-        simulator: None,
-        record: None,
-        replay: None,
-        scenario: None,
-        mqtt: gateway.mqtt,
-    };
-    let listener = linetwin_server::bind("127.0.0.1", 0).await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(linetwin_server::serve(listener, config, async move {
-        let _ = stopped.await;
-    }));
+    let gateway = Gateway::start(&toml, &dir).await;
+    let addr = gateway.addr;
     let (mut viewer, _) = within(
         "viewer connects",
         tokio_tungstenite::connect_async(format!("ws://{addr}/ws")),
     )
     .await
     .expect("viewer connects");
-    within("the gateway to subscribe", async {
-        while healthz(addr).await["sources"]["mqtt"]["connected"] != true {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        // The SUBACKs follow the CONNACK closely.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    })
-    .await;
 
     // The edge: a client that publishes and listens for commands.
-    let mut options = MqttOptions::new("linetwin-test-edge", "127.0.0.1", broker.port);
-    options.set_keep_alive(Duration::from_secs(5));
-    let (edge, mut edge_events) = AsyncClient::new(options, 64);
-    let (commands_to, mut commands) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok(event) = edge_events.poll().await {
-            if let Event::Incoming(Packet::Publish(p)) = event {
-                let _ = commands_to.send((p.topic.clone(), p.payload.to_vec()));
-            }
-        }
-    });
+    let (edge, mut commands) = edge(broker.port, "linetwin-test-edge");
     edge.subscribe("spBv1.0/line1/NCMD/#", QoS::AtLeastOnce)
         .await
         .expect("subscribe");
@@ -360,11 +397,69 @@ metrics = [
     assert!(mqtt["rejected"].as_u64().unwrap_or(0) >= 1, "{health}");
     assert_eq!(health["sources"]["ws_ingest"]["accepted"], 0);
 
-    let _ = stop.send(());
-    within("the gateway to stop", server)
-        .await
-        .expect("joins")
-        .expect("serves cleanly");
+    gateway.stop().await;
+    drop(broker);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A benchmark, not a test (`cargo test -p linetwin-server --release --test
+/// mqtt -- --ignored --nocapture`): waveform frames of 4096 samples through
+/// mosquitto into the gateway's ingest path, as fast as the broker takes
+/// them; prints frames/s and MB/s.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: run it with --ignored"]
+async fn mqtt_ingest_throughput() {
+    const FRAMES: u64 = 5000;
+    let dir = std::env::temp_dir().join(format!("linetwin-mqtt-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let broker = Broker::start(&dir).await;
+    let toml = format!(
+        "[mqtt]\nurl = \"mqtt://127.0.0.1:{}\"\ntopics = [{{ filter = \"linetwin/waveform/#\", payload = \"waveform\" }}]\n",
+        broker.port
+    );
+    let gateway = Gateway::start(&toml, &dir).await;
+    let (publisher, _) = edge(broker.port, "linetwin-bench-edge");
+    let t0 = unix_now();
+    let frames: Vec<Vec<u8>> = ["P1-DE-V", "M1-DE-V"]
+        .iter()
+        .map(|sensor| {
+            linetwin_core::protocol::WaveformBlock {
+                sensor: (*sensor).into(),
+                t_start: t0,
+                sample_rate_hz: 12_800.0,
+                shaft_rpm: None,
+                samples: (0..4096).map(|i| (i as f32 * 0.01).sin()).collect(),
+            }
+            .encode()
+        })
+        .collect();
+    let bytes_each = frames[0].len() as f64;
+    let started = std::time::Instant::now();
+    for i in 0..FRAMES {
+        let frame = frames[(i % 2) as usize].clone();
+        publisher
+            .publish("linetwin/waveform/x", QoS::AtLeastOnce, false, frame)
+            .await
+            .expect("publish");
+    }
+    tokio::time::timeout(Duration::from_secs(300), async {
+        while healthz(gateway.addr).await["sources"]["mqtt"]["accepted"]
+            .as_u64()
+            .unwrap_or(0)
+            < FRAMES
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("every frame accepted within 5 minutes");
+    let seconds = started.elapsed().as_secs_f64();
+    let rate = FRAMES as f64 / seconds;
+    println!(
+        "mqtt ingest: {FRAMES} waveform frames of {bytes_each} B in {seconds:.2} s: {rate:.0} frames/s, {:.1} MB/s",
+        rate * bytes_each / 1e6
+    );
+    gateway.stop().await;
     drop(broker);
     let _ = std::fs::remove_dir_all(&dir);
 }
