@@ -464,6 +464,8 @@ pub fn glow(status: AssetStatus, selected: bool, seconds: f32) -> LinearRgba {
     base * (BODY_GLOW + pulse + selection)
 }
 
+// A Bevy system: each parameter is one resource or query it reads.
+#[allow(clippy::too_many_arguments)]
 fn paint_health(
     assets: Query<(&TwinAsset, &HealthPaint, &Children)>,
     mut markers: Query<&mut Visibility, With<SelectionMarker>>,
