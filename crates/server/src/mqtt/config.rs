@@ -27,7 +27,7 @@ pub struct MqttConfig {
     /// The name of an environment variable holding the password: a secret
     /// in a config file ends up in backups and tickets.
     pub password_env: Option<String>,
-    /// MQTT protocol version: 4 (3.1.1) or 5.
+    /// MQTT protocol version: 4 (3.1.1); 5 is refused until it is built in.
     #[serde(default = "default_protocol")]
     pub protocol: u8,
     #[serde(default = "default_keep_alive")]
@@ -170,11 +170,20 @@ impl MqttConfig {
 
     fn validate(&self, line: &Line) -> Result<(), (String, String)> {
         self.broker().map_err(|r| ("mqtt.url".to_owned(), r))?;
-        if !matches!(self.protocol, 4 | 5) {
-            return Err((
-                "mqtt.protocol".into(),
-                format!("{} is not 4 (MQTT 3.1.1) or 5", self.protocol),
-            ));
+        match self.protocol {
+            4 => {}
+            5 => {
+                return Err((
+                    "mqtt.protocol".into(),
+                    "MQTT 5 is not built in yet: use 4 (MQTT 3.1.1, which every MQTT 5 broker also speaks)".into(),
+                ));
+            }
+            other => {
+                return Err((
+                    "mqtt.protocol".into(),
+                    format!("{other} is not 4 (MQTT 3.1.1)"),
+                ));
+            }
         }
         if self.client_id.is_empty() || self.client_id.len() > 64 {
             return Err(("mqtt.client_id".into(), "must be 1 to 64 characters".into()));
@@ -365,6 +374,8 @@ mod tests {
         assert!(e.contains("vibration"), "{e}");
         let e = error("[mqtt]\nurl = \"mqtt://b\"\nprotocol = 3\n");
         assert!(e.contains("mqtt.protocol"), "{e}");
+        let e = error("[mqtt]\nurl = \"mqtt://b\"\nprotocol = 5\n");
+        assert!(e.contains("MQTT 5 is not built in yet"), "{e}");
         let e =
             error("[mqtt]\nurl = \"mqtt://b\"\npassword_env = \"LINETWIN_TEST_SURELY_UNSET\"\n");
         assert!(e.contains("LINETWIN_TEST_SURELY_UNSET"), "{e}");
