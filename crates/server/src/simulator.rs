@@ -188,7 +188,7 @@ async fn readings_loop(
         let _ = crate::ingest::admit(
             &state,
             crate::source::Source::Simulator,
-            crate::ingest::Incoming::Text(&readings.to_json()),
+            crate::ingest::Incoming::Message(readings),
         );
         // After the readings of the same tick; a viewer places both on its
         // own time axis in the order they come.

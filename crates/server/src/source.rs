@@ -41,7 +41,7 @@ impl Source {
         matches!(self, Source::Simulator | Source::Replay)
     }
 
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }

@@ -155,7 +155,7 @@ impl AppState {
         &self,
         source: crate::source::Source,
     ) -> std::sync::MutexGuard<'_, crate::timestamps::TimestampCheck> {
-        self.timestamps[source as usize]
+        self.timestamps[source.index()]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }

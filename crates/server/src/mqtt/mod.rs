@@ -146,10 +146,16 @@ fn handle(
         }
         return;
     }
-    let arrival = state.gateway_unix_now().unwrap_or(0.0);
+    // The gateway's wall clock, whatever clock the stream runs on.
+    let arrival = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
     match mapping::map_message(&config.topics, topic, payload, arrival) {
         Some(Ok(Mapped::Text(text))) => {
             let _ = admit(state, Source::Mqtt, Incoming::Text(&text));
+        }
+        Some(Ok(Mapped::Message(message))) => {
+            let _ = admit(state, Source::Mqtt, Incoming::Message(message));
         }
         Some(Ok(Mapped::Binary(bytes))) => {
             let _ = admit(state, Source::Mqtt, Incoming::Binary(bytes));
@@ -171,7 +177,7 @@ fn apply(state: &AppState, client: &AsyncClient, action: Action) {
                     .map(|(sensor, value)| Reading { sensor, value })
                     .collect(),
             };
-            let _ = admit(state, Source::Mqtt, Incoming::Text(&message.to_json()));
+            let _ = admit(state, Source::Mqtt, Incoming::Message(message));
         }
         Action::Waveform(bytes) => {
             let _ = admit(state, Source::Mqtt, Incoming::Binary(Bytes::from(bytes)));

@@ -128,7 +128,8 @@ impl SparkplugHost {
         format!("{NAMESPACE}/{}/#", self.group)
     }
 
-    /// Whether `sensor` is a vibration sensor, for bytes metrics.
+    /// What the gateway should do after this message; `is_vibration` tells
+    /// which sensors a bytes metric may carry a waveform for.
     pub fn on_message(
         &mut self,
         topic: &str,
