@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PNG } from 'pngjs';
-import { required, startServer, launchBrowser, waitFor, state } from './harness.mjs';
+import { required, startServer, launchBrowser, waitFor, state, clickAsset } from './harness.mjs';
 
 const LINE = required('LINETWIN_LINE');
 const SCREENSHOT = process.env.LINETWIN_SCREENSHOT || 'e2e-screenshot.png';
@@ -93,16 +93,7 @@ describe('linetwin in headless Chromium', () => {
   });
 
   test('a click on a component selects it and tells the page', async () => {
-    const target = await waitFor(page, `a clickable ${faultedAsset} on screen`,
-      (id) => { const a = window.linetwin.state().assets[id]; return a && a.clickable && a.screen; }, 30000, faultedAsset);
-    const [x, y] = await target.jsonValue();
-    // Like a person: move there, then press and release, each seen in its own frame.
-    await page.mouse.move(x, y);
-    await page.waitForTimeout(1000);
-    await page.mouse.down();
-    await page.waitForTimeout(400);
-    await page.mouse.up();
-    await waitFor(page, `${faultedAsset} selected`, (id) => window.linetwin.state().selection === id, 30000, faultedAsset);
+    report.clicks_to_select = await clickAsset(page, faultedAsset);
     const events = await page.evaluate(() => window.__events.filter((e) => e.name === 'linetwin:selection'));
     assert.deepEqual(events.at(-1).detail, { asset: faultedAsset });
   });
