@@ -8,7 +8,7 @@
 // shows whether anything else grows.
 // A benchmark, not a test: it reports whether memory levelled off and
 // fails only when the kiosk did not come back by itself.
-import { mkdtempSync, cpSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, cpSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { required, startServer, launchBrowser, waitFor } from './harness.mjs';
@@ -22,11 +22,17 @@ const MIN_SIM_H = Number(process.env.LINETWIN_SOAK_HOURS || 24);
 const SAMPLE_WALL_S = 3600 / SPEEDUP; // one simulated hour
 const ARGS = ['--line', LINE, '--speedup', String(SPEEDUP), '--seed', '7'];
 
-// The bundle is copied so that rebuilding the viewer during the soak does
-// not hand the kiosk a different build when it reloads.
-const webRoot = mkdtempSync(join(tmpdir(), 'linetwin-soak-'));
+// The bundle and the gateway are copied so that rebuilding either during the
+// soak does not hand the kiosk a different build when it reloads, or a
+// restarted gateway of another version.
+const soakDir = mkdtempSync(join(tmpdir(), 'linetwin-soak-'));
+const webRoot = join(soakDir, 'web');
 cpSync(required('LINETWIN_WEB_ROOT'), webRoot, { recursive: true });
 process.env.LINETWIN_WEB_ROOT = webRoot;
+const serverCopy = join(soakDir, 'linetwin-server');
+cpSync(required('LINETWIN_SERVER_BIN'), serverCopy);
+chmodSync(serverCopy, 0o755);
+process.env.LINETWIN_SERVER_BIN = serverCopy;
 
 const started = Date.now();
 const wallS = () => (Date.now() - started) / 1000;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PNG } from 'pngjs';
-import { required, startServer, launchBrowser, waitFor, state } from './harness.mjs';
+import { required, startServer, launchBrowser, waitFor, state, clickAsset } from './harness.mjs';
 
 const LINE = required('LINETWIN_LINE');
 const SCREENSHOT = process.env.LINETWIN_SCREENSHOT || 'e2e-screenshot.png';
@@ -93,16 +93,7 @@ describe('linetwin in headless Chromium', () => {
   });
 
   test('a click on a component selects it and tells the page', async () => {
-    const target = await waitFor(page, `a clickable ${faultedAsset} on screen`,
-      (id) => { const a = window.linetwin.state().assets[id]; return a && a.clickable && a.screen; }, 30000, faultedAsset);
-    const [x, y] = await target.jsonValue();
-    // Like a person: move there, then press and release, each seen in its own frame.
-    await page.mouse.move(x, y);
-    await page.waitForTimeout(1000);
-    await page.mouse.down();
-    await page.waitForTimeout(400);
-    await page.mouse.up();
-    await waitFor(page, `${faultedAsset} selected`, (id) => window.linetwin.state().selection === id, 30000, faultedAsset);
+    report.clicks_to_select = await clickAsset(page, faultedAsset);
     const events = await page.evaluate(() => window.__events.filter((e) => e.name === 'linetwin:selection'));
     assert.deepEqual(events.at(-1).detail, { asset: faultedAsset });
   });
@@ -142,6 +133,19 @@ describe('linetwin in headless Chromium', () => {
     await page.evaluate((id) => window.linetwin.acknowledge(id), alarm.id);
     await waitFor(page, 'the alarm acknowledged',
       (id) => window.linetwin.state().alarms.find((a) => a.id === id).acknowledged, 30000, alarm.id);
+    // The gateway runs the same twin on the same frames, with no browser
+    // needed: its record has the alarm too, and keeps the acknowledgement.
+    const record = await page.evaluate(async () => (await fetch('api/alarms')).json());
+    const theirs = record.alarms.filter((a) => a.asset === faultedAsset && ['warning', 'critical'].includes(a.severity));
+    assert.ok(theirs.length > 0, `the gateway's record has an alarm for ${faultedAsset}: ${JSON.stringify(record.alarms)}`);
+    report.gateway_alarm_ids = theirs.map((a) => a.id);
+    report.browser_alarm_id = alarm.id;
+    // Equal unless the browser skipped the very block that raised it (latest wins when it lags).
+    report.same_alarm_id_in_gateway = theirs.some((a) => a.id === alarm.id);
+    if (report.same_alarm_id_in_gateway) {
+      await waitFor(page, 'the acknowledgement back from the gateway\'s record',
+        (id) => window.linetwin.state().alarms.find((a) => a.id === id).acknowledged_by === 'viewer', 30000, alarm.id);
+    }
     report.diagnosis = s.diagnosis;
     report.data_time = s.data_time;
     assert.equal(s.diagnosis.executor, 'worker', 'diagnosis runs in the Web Worker');
