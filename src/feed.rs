@@ -38,6 +38,15 @@ pub(crate) fn feed_stream(
             StreamEvent::Readings { t, values } => {
                 changes.write_batch(twin.0.readings(*t, values).into_iter().map(TwinChanged));
             }
+            StreamEvent::Acknowledged { alarm, by } => {
+                if let Some(event) = twin.0.acknowledge_recorded(*alarm, by) {
+                    changes.write(TwinChanged(event));
+                }
+            }
+            StreamEvent::Offline { t, sensors, reason } => {
+                let events = twin.0.offline(*t, sensors, reason);
+                changes.write_batch(events.into_iter().map(TwinChanged));
+            }
             StreamEvent::Waveform(block) if diagnose => {
                 let Some(ticket) = twin.0.block_received(&block.sensor, block.t_start) else {
                     continue;

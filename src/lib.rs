@@ -17,6 +17,7 @@ pub mod data_clock;
 pub mod diagnosis;
 pub mod executor;
 pub mod feed;
+pub mod gateway_record;
 pub mod kiosk;
 pub mod line_source;
 pub mod motion;

@@ -92,6 +92,14 @@ pub enum StreamEvent {
     Routed(crate::executor::RoutedBlock),
     /// A story's caption, at a time on the stream's clock.
     Caption(Caption),
+    /// The gateway's record: a person acknowledged this alarm.
+    Acknowledged { alarm: u64, by: String },
+    /// These sensors' source is gone since `t` (a node died), for `reason`.
+    Offline {
+        t: f64,
+        sensors: Vec<String>,
+        reason: String,
+    },
 }
 
 /// A notice from the gateway, for the user.
@@ -189,6 +197,12 @@ fn drain_inbox(
             Ok(Some(Decoded::Text(TextMessage::Readings { t, values }))) => {
                 stats.readings += values.len() as u64;
                 events.write(StreamEvent::Readings { t, values });
+            }
+            Ok(Some(Decoded::Text(TextMessage::Acknowledged { alarm, by, .. }))) => {
+                events.write(StreamEvent::Acknowledged { alarm, by });
+            }
+            Ok(Some(Decoded::Text(TextMessage::Offline { t, sensors, reason }))) => {
+                events.write(StreamEvent::Offline { t, sensors, reason });
             }
             Ok(Some(Decoded::Text(TextMessage::Notice { message, .. }))) => {
                 notices.write(GatewayNotice(message));

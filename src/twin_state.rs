@@ -65,6 +65,7 @@ fn acknowledge(
 ) {
     for AcknowledgeAlarm(id) in requests.read() {
         if let Some(event) = twin.0.acknowledge(*id) {
+            crate::gateway_record::send_acknowledgement(*id);
             changes.write(TwinChanged(event));
         }
     }

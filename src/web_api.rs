@@ -118,6 +118,10 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
                 "health": asset.health,
                 "score": asset.score,
                 "why": asset.why,
+                // Sensors whose source said it is gone, with its reason.
+                "offline": asset.sensors.iter()
+                    .filter_map(|(id, s)| Some((id.clone(), Value::from(s.offline.clone()?))))
+                    .collect::<serde_json::Map<_, _>>(),
                 "velocity_mm_s": asset.velocity_mm_s,
                 "last_update_s": asset.last_update,
                 "age_s": asset.last_update.zip(now).map(|(t, now)| now - t),
@@ -139,7 +143,8 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         .map(|a| {
             json!({
                 "id": a.id, "asset": a.asset, "severity": a.severity.label(), "level": a.level,
-                "message": a.message, "acknowledged": a.acknowledged, "active": a.active,
+                "message": a.message, "acknowledged": a.acknowledged,
+                "acknowledged_by": a.acknowledged_by, "active": a.active,
                 "raised_at": a.raised_at, "cleared_at": a.cleared_at,
                 "age_s": now.map(|now| now - a.raised_at),
             })

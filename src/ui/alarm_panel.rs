@@ -63,7 +63,11 @@ pub fn show(
                     None => format!("{} (cleared)", alarm.message),
                 };
                 ui.label(text);
-                if !twin.is_acknowledged(alarm.id) && ui.small_button("Acknowledge").clicked() {
+                if let Some(by) = twin.acknowledged_by(alarm.id) {
+                    ui.weak(format!("acknowledged by {by}"));
+                } else if !twin.is_acknowledged(alarm.id)
+                    && ui.small_button("Acknowledge").clicked()
+                {
                     acknowledge.write(AcknowledgeAlarm(alarm.id));
                 }
             });

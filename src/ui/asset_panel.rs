@@ -153,10 +153,15 @@ pub fn details(
             AssetStatus::Level(zone) => {
                 ui.strong(format!("Zone {} — {}", zone.letter(), zone.meaning()))
             }
-            AssetStatus::Stale => ui.strong(format!(
-                "Stale: no vibration or temperature data for more than {:.0} s of data time",
-                twin.config().stale_after_s
-            )),
+            AssetStatus::Stale => match state
+                .and_then(|s| s.offline_reason(now, twin.config().stale_after_s))
+            {
+                Some(reason) => ui.strong(format!("Stale: {reason}")),
+                None => ui.strong(format!(
+                    "Stale: no vibration or temperature data for more than {:.0} s of data time",
+                    twin.config().stale_after_s
+                )),
+            },
             AssetStatus::NoData => ui.strong("No data yet"),
         };
     });
@@ -197,6 +202,12 @@ pub fn details(
             }
             if let Some(at) = view.and_then(|s| s.last_t) {
                 ui.small(age_label(now - at));
+            }
+            if let Some(gone) = view.and_then(|s| s.offline.as_ref()) {
+                ui.colored_label(
+                    egui::Color32::from_gray(150),
+                    format!("{} — its data stopped", gone.reason),
+                );
             }
             if let Some(problem) = view.and_then(|s| s.problem.as_ref()) {
                 ui.colored_label(egui::Color32::from_rgb(230, 150, 60), problem);

@@ -133,6 +133,19 @@ describe('linetwin in headless Chromium', () => {
     await page.evaluate((id) => window.linetwin.acknowledge(id), alarm.id);
     await waitFor(page, 'the alarm acknowledged',
       (id) => window.linetwin.state().alarms.find((a) => a.id === id).acknowledged, 30000, alarm.id);
+    // The gateway runs the same twin on the same frames, with no browser
+    // needed: its record has the alarm too, and keeps the acknowledgement.
+    const record = await page.evaluate(async () => (await fetch('api/alarms')).json());
+    const theirs = record.alarms.filter((a) => a.asset === faultedAsset && ['warning', 'critical'].includes(a.severity));
+    assert.ok(theirs.length > 0, `the gateway's record has an alarm for ${faultedAsset}: ${JSON.stringify(record.alarms)}`);
+    report.gateway_alarm_ids = theirs.map((a) => a.id);
+    report.browser_alarm_id = alarm.id;
+    // Equal unless the browser skipped the very block that raised it (latest wins when it lags).
+    report.same_alarm_id_in_gateway = theirs.some((a) => a.id === alarm.id);
+    if (report.same_alarm_id_in_gateway) {
+      await waitFor(page, 'the acknowledgement back from the gateway\'s record',
+        (id) => window.linetwin.state().alarms.find((a) => a.id === id).acknowledged_by === 'viewer', 30000, alarm.id);
+    }
     report.diagnosis = s.diagnosis;
     report.data_time = s.data_time;
     assert.equal(s.diagnosis.executor, 'worker', 'diagnosis runs in the Web Worker');

@@ -1,4 +1,4 @@
-//! The linetwin wire protocol, version 1 (documented in `docs/protocol.md`).
+//! The linetwin wire protocol, version 2 (documented in `docs/protocol.md`).
 //!
 //! Text frames carry JSON objects tagged by `"type"`; binary frames carry one
 //! waveform block each. Decoding never panics: anything malformed comes back
@@ -6,7 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
+/// The oldest version this build still reads: version 2 only added
+/// `offline` and `acknowledged`, so a version-1 stream (an old recording) reads unchanged.
+pub const OLDEST_READABLE_PROTOCOL: u32 = 1;
 
 /// First four bytes of every waveform frame.
 pub const WAVEFORM_MAGIC: [u8; 4] = *b"LTW1";
@@ -52,6 +55,22 @@ pub enum TextMessage {
     Readings { t: f64, values: Vec<Reading> },
     /// Something the user should know about the stream itself.
     Notice { level: NoticeLevel, message: String },
+    /// These sensors lost their source at data time `t` (a Sparkplug node
+    /// or device died, a producer said so): stale at once, for `reason`,
+    /// until they report again. Since protocol version 2.
+    Offline {
+        t: f64,
+        sensors: Vec<String>,
+        reason: String,
+    },
+    /// A person acknowledged an alarm (its id, made of the asset, severity
+    /// and raise time) at Unix time `at_unix_s`; the gateway's alarm record
+    /// tells every viewer. Since protocol version 2.
+    Acknowledged {
+        alarm: u64,
+        by: String,
+        at_unix_s: f64,
+    },
     /// A demo scenario's narration, shown from data time `t` for
     /// `duration_s`; `chapter` names the chapter it belongs to.
     Caption {
@@ -103,7 +122,9 @@ pub struct WaveformBlock {
 pub enum FrameError {
     #[error("text frame is not a valid message: {0}")]
     Json(String),
-    #[error("text frame has protocol version {0}, this build speaks {PROTOCOL_VERSION}")]
+    #[error(
+        "text frame has protocol version {0}, this build reads {OLDEST_READABLE_PROTOCOL} to {PROTOCOL_VERSION}"
+    )]
     Version(u32),
     #[error("binary frame of {0} bytes is shorter than the {WAVEFORM_HEADER_LEN}-byte header")]
     TooShort(usize),
@@ -167,7 +188,7 @@ impl TextMessage {
         let message: TextMessage =
             serde_json::from_str(text).map_err(|e| FrameError::Json(e.to_string()))?;
         if let TextMessage::Hello { protocol, .. } = &message
-            && *protocol != PROTOCOL_VERSION
+            && !(OLDEST_READABLE_PROTOCOL..=PROTOCOL_VERSION).contains(protocol)
         {
             return Err(FrameError::Version(*protocol));
         }
@@ -405,6 +426,16 @@ mod tests {
                 level: NoticeLevel::Warning,
                 message: "lagging".into(),
             },
+            TextMessage::Offline {
+                t: 1_700_000_000.25,
+                sensors: vec!["M1-T".into(), "M1-V".into()],
+                reason: "node press-1 offline".into(),
+            },
+            TextMessage::Acknowledged {
+                alarm: 2_251_808_403_621_352,
+                by: "maria".into(),
+                at_unix_s: 1_796_215_845.5,
+            },
         ];
         for message in messages {
             assert_eq!(TextMessage::from_json(&message.to_json()).unwrap(), message);
@@ -436,7 +467,34 @@ mod tests {
                 "{text}"
             );
         }
-        let future = r#"{"type":"hello","protocol":2,"line_id":"l","server":"s","clock":"unix","time_scale":1}"#;
-        assert_eq!(TextMessage::from_json(future), Err(FrameError::Version(2)));
+        let future = r#"{"type":"hello","protocol":3,"line_id":"l","server":"s","clock":"unix","time_scale":1}"#;
+        assert_eq!(TextMessage::from_json(future), Err(FrameError::Version(3)));
+        let unversioned = r#"{"type":"hello","protocol":0,"line_id":"l","server":"s","clock":"unix","time_scale":1}"#;
+        assert_eq!(
+            TextMessage::from_json(unversioned),
+            Err(FrameError::Version(0))
+        );
+    }
+
+    #[test]
+    fn a_version_1_hello_is_still_read() {
+        let old = r#"{"type":"hello","protocol":1,"line_id":"l","server":"s","clock":"unix","time_scale":1}"#;
+        assert!(matches!(
+            TextMessage::from_json(old),
+            Ok(TextMessage::Hello { protocol: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn offline_json_is_as_documented() {
+        let text = r#"{"type":"offline","t":5.5,"sensors":["P1-V"],"reason":"node n1 offline"}"#;
+        let TextMessage::Offline { t, sensors, reason } = TextMessage::from_json(text).unwrap()
+        else {
+            panic!("not offline");
+        };
+        assert_eq!(
+            (t, sensors, reason.as_str()),
+            (5.5, vec!["P1-V".to_owned()], "node n1 offline")
+        );
     }
 }

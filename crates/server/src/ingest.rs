@@ -25,6 +25,9 @@ use crate::timestamps::{Order, TimestampError};
 const MAX_INGEST_MESSAGE: usize =
     WAVEFORM_HEADER_LEN + MAX_SENSOR_ID_LEN + 3 + 4 * MAX_WAVEFORM_SAMPLES;
 
+/// An `offline` reason is one line in a panel.
+const MAX_REASON_LEN: usize = 200;
+
 /// Why a producer's frame was dropped; the text goes back to the producer.
 #[derive(Debug, PartialEq, thiserror::Error)]
 pub(crate) enum Rejection {
@@ -36,8 +39,14 @@ pub(crate) enum Rejection {
     NotVibration(String),
     #[error("sensor `{0}` is a vibration sensor: send its waveform as a binary frame")]
     VibrationAsReading(String),
-    #[error("producers may send only `readings` text frames and waveform binary frames")]
+    #[error(
+        "producers may send only `readings` and `offline` text frames and waveform binary frames"
+    )]
     NotAccepted,
+    #[error("an `offline` message must name at least one sensor")]
+    NoSensors,
+    #[error("an `offline` reason is {0} bytes; at most {MAX_REASON_LEN} are shown")]
+    ReasonTooLong(usize),
     #[error("{0}")]
     Timestamp(#[from] TimestampError),
 }
@@ -60,11 +69,21 @@ pub(crate) fn admit(
 ) -> Result<bool, Rejection> {
     let outcome = check(state, source, incoming);
     match &outcome {
-        Ok((Verdict::Forward(frame), order)) => {
+        Ok((Verdict::Forward(frame), checked)) => {
             state.sources.accepted(source);
-            if *order == Order::Earlier {
+            if checked.order == Order::Earlier {
                 state.sources.out_of_order(source);
             }
+            let mut offline = state.offline_sensors();
+            match &checked.went_offline {
+                Some((t, reason)) => {
+                    let sensors: Vec<String> =
+                        checked.stamps.iter().map(|(s, _)| s.clone()).collect();
+                    offline.went_offline(*t, &sensors, reason);
+                }
+                None => offline.reported(&checked.stamps),
+            }
+            // Under the lock, so a viewer greeted meanwhile misses nothing.
             state.broadcast(frame.clone());
         }
         Ok((Verdict::Ignore, _)) => {}
@@ -76,27 +95,46 @@ pub(crate) fn admit(
     outcome.map(|(verdict, _)| matches!(verdict, Verdict::Forward(_)))
 }
 
+/// What the checks found out about a frame that passed them.
+#[derive(Debug)]
+struct Checked {
+    stamps: Stamps,
+    order: Order,
+    /// An `offline` message: the stamped sensors are gone since `t`, for this reason.
+    went_offline: WentOffline,
+}
+
 fn check(
     state: &AppState,
     source: Source,
     incoming: Incoming<'_>,
-) -> Result<(Verdict, Order), Rejection> {
-    let (verdict, stamps) = match incoming {
+) -> Result<(Verdict, Checked), Rejection> {
+    let (verdict, stamps, went_offline) = match incoming {
         Incoming::Text(text) => {
             checked_message(&state.line, TextMessage::from_json(text)?, source)?
         }
         Incoming::Message(message) => checked_message(&state.line, message, source)?,
-        Incoming::Binary(bytes) => checked_binary(&state.line, bytes)?,
+        Incoming::Binary(bytes) => {
+            let (verdict, stamps) = checked_binary(&state.line, bytes)?;
+            (verdict, stamps, None)
+        }
     };
     let now = state.gateway_unix_now();
     let mut checks = state.timestamp_checks(source);
     let mut order = Order::InOrder;
-    for (sensor, t) in stamps {
-        if checks.check(&sensor, t, now)? == Order::Earlier {
+    for (sensor, t) in &stamps {
+        if checks.check(sensor, *t, now)? == Order::Earlier {
             order = Order::Earlier;
         }
     }
-    Ok((verdict, order))
+    Ok((
+        verdict,
+        Checked {
+            stamps,
+            order,
+            went_offline,
+        },
+    ))
 }
 
 /// What to do with a frame that passed the checks.
@@ -152,20 +190,24 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
 
 /// The sensors a frame speaks for, with its time.
 type Stamps = Vec<(String, f64)>;
+/// Since when and why, for an `offline` message.
+type WentOffline = Option<(f64, String)>;
 
 /// Checks a producer's text frame: only readings of the line's scalar
 /// sensors pass.
 #[cfg(test)]
 pub(crate) fn check_text(line: &Line, text: &str) -> Result<Verdict, Rejection> {
     checked_message(line, TextMessage::from_json(text)?, Source::WsIngest)
-        .map(|(verdict, _)| verdict)
+        .map(|(verdict, ..)| verdict)
 }
 
+/// The verdict, the sensors and times the message speaks for, and the
+/// reason they went offline if it says so.
 fn checked_message(
     line: &Line,
     message: TextMessage,
     source: Source,
-) -> Result<(Verdict, Stamps), Rejection> {
+) -> Result<(Verdict, Stamps, WentOffline), Rejection> {
     match message {
         TextMessage::Readings { t, values } => {
             for reading in &values {
@@ -175,15 +217,38 @@ fn checked_message(
             // Forward our own serialisation: canonical, and free of any
             // whitespace or key order quirks of the producer.
             let frame = Frame::text(&TextMessage::Readings { t, values });
-            Ok((Verdict::Forward(frame), stamps))
+            Ok((Verdict::Forward(frame), stamps, None))
         }
-        TextMessage::Hello { .. } => Ok((Verdict::Ignore, Vec::new())),
-        message @ (TextMessage::Notice { .. } | TextMessage::Caption { .. })
+        TextMessage::Offline { t, sensors, reason } => {
+            if sensors.is_empty() {
+                return Err(Rejection::NoSensors);
+            }
+            if reason.len() > MAX_REASON_LEN {
+                return Err(Rejection::ReasonTooLong(reason.len()));
+            }
+            for sensor in &sensors {
+                sensor_kind(line, sensor)?;
+            }
+            let stamps = sensors.iter().map(|s| (s.clone(), t)).collect();
+            let frame = Frame::text(&TextMessage::Offline {
+                t,
+                sensors,
+                reason: reason.clone(),
+            });
+            Ok((Verdict::Forward(frame), stamps, Some((t, reason))))
+        }
+        TextMessage::Hello { .. } => Ok((Verdict::Ignore, Vec::new(), None)),
+        // The gateway's own words, and a recording of them.
+        message @ (TextMessage::Notice { .. }
+        | TextMessage::Caption { .. }
+        | TextMessage::Acknowledged { .. })
             if source.may_narrate() =>
         {
-            Ok((Verdict::Forward(Frame::text(&message)), Vec::new()))
+            Ok((Verdict::Forward(Frame::text(&message)), Vec::new(), None))
         }
-        TextMessage::Notice { .. } | TextMessage::Caption { .. } => Err(Rejection::NotAccepted),
+        TextMessage::Notice { .. }
+        | TextMessage::Caption { .. }
+        | TextMessage::Acknowledged { .. } => Err(Rejection::NotAccepted),
     }
 }
 
@@ -318,6 +383,31 @@ mod tests {
         );
         let hello = TextMessage::hello("x", linetwin_core::protocol::Clock::Unix, 1.0).to_json();
         assert!(matches!(check_text(&line, &hello), Ok(Verdict::Ignore)));
+    }
+
+    #[test]
+    fn offline_messages_are_checked_against_the_line() {
+        let line = demo();
+        let good = r#"{"type":"offline","t":5,"sensors":["M1-T","M1-DE-V"],"reason":"node press offline"}"#;
+        assert!(matches!(
+            check_text(&line, good),
+            Ok(Verdict::Forward(Frame::Text(_)))
+        ));
+        let unknown = r#"{"type":"offline","t":5,"sensors":["M9-T"],"reason":"x"}"#;
+        assert_eq!(
+            check_text(&line, unknown).err(),
+            Some(Rejection::UnknownSensor("M9-T".into(), line.id.clone()))
+        );
+        let none = r#"{"type":"offline","t":5,"sensors":[],"reason":"x"}"#;
+        assert_eq!(check_text(&line, none).err(), Some(Rejection::NoSensors));
+        let long = format!(
+            r#"{{"type":"offline","t":5,"sensors":["M1-T"],"reason":"{}"}}"#,
+            "x".repeat(201)
+        );
+        assert_eq!(
+            check_text(&line, &long).err(),
+            Some(Rejection::ReasonTooLong(201))
+        );
     }
 
     #[test]

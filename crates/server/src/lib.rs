@@ -8,10 +8,13 @@
 //! `main.rs` is only the command line; everything here is usable from tests
 //! with a listener bound on port 0.
 
+mod alarms_api;
 mod export;
+pub mod gateway_twin;
 mod hub;
 mod ingest;
 pub mod mqtt;
+mod offline;
 mod recording;
 mod replay;
 mod scenario_control;
@@ -19,8 +22,10 @@ mod simulator;
 mod source;
 mod state;
 mod static_files;
+pub mod store;
 mod timestamps;
 mod viewer;
+pub mod work_orders;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -56,6 +61,10 @@ pub struct Config {
     pub scenario: Option<linetwin_core::scenario::Scenario>,
     /// The plant's MQTT broker, from the gateway config file.
     pub mqtt: Option<mqtt::config::MqttConfig>,
+    /// Where the alarm record and the outbox are kept (in memory if `None`).
+    pub state: Option<work_orders::config::StateConfig>,
+    /// Maintenance notifications out, from the gateway config file.
+    pub work_orders: Option<work_orders::config::WorkOrderConfig>,
 }
 
 /// A recording played back as if live.
@@ -216,7 +225,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     static_files::warn_if_viewer_missing(&config.web_root).await;
-    let (state, stop_sockets) = AppState::new(&config);
+    let work_orders = std::sync::Arc::new(open_work_orders(&config, &listener)?);
+    let _delivery = AbortOnDrop(tokio::spawn(std::sync::Arc::clone(&work_orders).deliver()));
+    let (state, stop_sockets) = AppState::new(&config, work_orders);
     // Dropping the guard (also when this future is dropped) stops the simulator.
     let _simulator = match (config.simulator, state.sim_clock.clone()) {
         (Some(sim), Some(clock)) => Some(simulator::spawn(
@@ -258,6 +269,54 @@ pub async fn serve(
     Ok(())
 }
 
+/// The state database and the work-order service. A replay keeps its
+/// alarms in memory and sends nothing: a recording is not the plant now.
+fn open_work_orders(
+    config: &Config,
+    listener: &TcpListener,
+) -> anyhow::Result<work_orders::WorkOrders> {
+    let replay = config.replay.is_some();
+    let store = match (&config.state, replay) {
+        (Some(state), false) => store::Store::open(&state.path)?,
+        (Some(_), true) => {
+            tracing::info!("replay: alarms are kept in memory and no work orders go out");
+            store::Store::in_memory()?
+        }
+        (None, _) => {
+            if !replay {
+                tracing::warn!(
+                    "no [state] path in the gateway config: alarms, acknowledgements and the work-order outbox are kept in memory and lost at restart"
+                );
+            }
+            store::Store::in_memory()?
+        }
+    };
+    let viewer_url = listener.local_addr().map_or_else(
+        |_| "http://localhost/".to_owned(),
+        |a| format!("http://{a}/"),
+    );
+    let orders = if replay {
+        None
+    } else {
+        config.work_orders.clone()
+    };
+    Ok(work_orders::WorkOrders::new(
+        store,
+        orders,
+        &config.line.id,
+        viewer_url,
+    ))
+}
+
+/// A task that stops with the server.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Long enough for close frames to go out, short enough for a quick restart.
 const SOCKET_CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -275,6 +334,16 @@ fn router(state: AppState, web_root: &Path) -> Router {
             "/api/scenario/{command}",
             axum::routing::post(scenario_control::command),
         )
+        .route("/api/alarms", get(alarms_api::list))
+        .route(
+            "/api/alarms/{id}/acknowledge",
+            axum::routing::post(alarms_api::acknowledge),
+        )
+        .route(
+            "/api/alarms/{id}/work-order",
+            axum::routing::post(alarms_api::request_work_order),
+        )
+        .route("/api/work-orders", get(alarms_api::work_orders))
         .route("/ws", get(viewer::upgrade))
         .route("/ws/ingest", get(ingest::upgrade))
         .merge(static_files::router(web_root))

@@ -152,6 +152,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         replay,
         scenario,
         mqtt: gateway.mqtt,
+        state: gateway.state,
+        work_orders: gateway.work_orders,
     };
     let listener = linetwin_server::bind(&cli.bind, cli.port).await?;
     let addr = listener

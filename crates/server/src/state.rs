@@ -40,6 +40,13 @@ pub(crate) struct Shared {
     producers: AtomicUsize,
     /// What each source had accepted and refused.
     pub(crate) sources: crate::source::Sources,
+    /// The gateway's own twin, fed every frame that is broadcast.
+    pub(crate) twin: crate::gateway_twin::SharedTwin,
+    twin_feed: crate::gateway_twin::TwinFeed,
+    /// The alarm record and the work-order outbox.
+    pub(crate) work_orders: Arc<crate::work_orders::WorkOrders>,
+    /// Sensors whose source said it is gone, until they report again.
+    offline: std::sync::Mutex<crate::offline::OfflineSensors>,
     /// Per source: the newest time of each sensor.
     timestamps: [std::sync::Mutex<crate::timestamps::TimestampCheck>; 4],
     started: Instant,
@@ -55,7 +62,10 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// The state, and the sender that tells WebSocket tasks to close.
-    pub(crate) fn new(config: &Config) -> (Self, watch::Sender<bool>) {
+    pub(crate) fn new(
+        config: &Config,
+        work_orders: Arc<crate::work_orders::WorkOrders>,
+    ) -> (Self, watch::Sender<bool>) {
         let (frames, _) = broadcast::channel(CHANNEL_CAPACITY);
         let (stop_sender, stop) = watch::channel(false);
         // Producers on a real plant stamp Unix time; the simulator its own clock.
@@ -65,6 +75,15 @@ impl AppState {
             (None, None) => (Clock::Unix, 1.0),
         };
         let line_json = serde_json::to_vec(&config.line).unwrap_or_default().into();
+        let twin = Arc::new(std::sync::Mutex::new(
+            crate::gateway_twin::GatewayTwin::new(&config.line, clock, time_scale),
+        ));
+        let twin_feed = {
+            let work_orders = Arc::clone(&work_orders);
+            crate::gateway_twin::spawn(Arc::clone(&twin), move |twin, events| {
+                work_orders.on_events(twin, &events);
+            })
+        };
         let shared = Shared {
             line: config.line.clone(),
             line_json,
@@ -84,6 +103,10 @@ impl AppState {
             producers: AtomicUsize::new(0),
             sources: crate::source::Sources::default(),
             timestamps: Default::default(),
+            offline: Default::default(),
+            twin,
+            twin_feed,
+            work_orders,
             started: Instant::now(),
             stop,
         };
@@ -131,6 +154,7 @@ impl AppState {
     }
 
     pub(crate) fn broadcast(&self, frame: Frame) {
+        self.twin_feed.send(frame.clone());
         // An error only means nobody is watching right now: nothing to do.
         let _ = self.frames.send(frame);
     }
@@ -149,6 +173,14 @@ impl AppState {
 
     pub(crate) fn producer_connected(&self) -> ConnectionGuard {
         ConnectionGuard::new(self.clone(), |s| &s.producers)
+    }
+
+    pub(crate) fn offline_sensors(
+        &self,
+    ) -> std::sync::MutexGuard<'_, crate::offline::OfflineSensors> {
+        self.offline
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn timestamp_checks(
@@ -214,7 +246,30 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Json<serde_json::V
         // `/ws/ingest` alone, as before there were other sources.
         "ingest": state.sources.to_json()["ws_ingest"],
         "sources": state.sources.to_json(),
+        "offline_sensors": state.offline_sensors().len(),
+        "twin": state.twin_health(),
+        "work_orders": state.work_order_health(),
     }))
+}
+
+impl AppState {
+    fn twin_health(&self) -> serde_json::Value {
+        let twin = crate::gateway_twin::lock(&self.twin);
+        let active = twin.twin().alarms().iter().filter(|a| a.active()).count();
+        serde_json::json!({
+            "frames": twin.frames,
+            "dropped": twin.dropped,
+            "active_alarms": active,
+            "data_time": twin.twin().data_time(),
+        })
+    }
+
+    fn work_order_health(&self) -> serde_json::Value {
+        match self.work_orders.store().outbox_counts() {
+            Ok(counts) => serde_json::json!(counts),
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        }
+    }
 }
 
 pub(crate) async fn line_description(State(state): State<AppState>) -> Response {

@@ -44,6 +44,11 @@ pub(crate) struct TimestampCheck {
 }
 
 impl TimestampCheck {
+    /// The newest time accepted for this sensor.
+    pub(crate) fn newest(&self, sensor: &str) -> Option<f64> {
+        self.newest.get(sensor).copied()
+    }
+
     /// `gateway_now`: Unix seconds when the gateway's clock is Unix time,
     /// `None` on a simulated or replayed clock.
     pub(crate) fn check(

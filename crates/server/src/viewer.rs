@@ -80,11 +80,18 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
     }
 }
 
-/// The hello, and the caption on show now when joining in the middle of a demo.
+/// The hello, the caption on show now when joining in the middle of a
+/// demo, the sensors whose source is gone, and the acknowledgements of the
+/// alarm record: the truth first, then the stream.
 async fn greet(socket: &mut WebSocket, state: &AppState) -> Result<(), SocketGone> {
     hub::send(socket, hub::text_message(&state.hello())).await?;
     if let Some(caption) = state.caption_in_force() {
         hub::send(socket, hub::text_message(&caption)).await?;
+    }
+    let offline = state.offline_sensors().messages();
+    let acknowledged = state.work_orders.acknowledgements();
+    for message in offline.iter().chain(&acknowledged) {
+        hub::send(socket, hub::text_message(message)).await?;
     }
     Ok(())
 }

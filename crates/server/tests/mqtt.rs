@@ -1,37 +1,23 @@
 //! The gateway against a real MQTT broker: Debian's `mosquitto`, started on
 //! a free loopback port (`cargo xtask test` installs it). A publisher sends
 //! plain topics and a Sparkplug B session (birth, data by alias, a sequence
-//! gap, a node death); a viewer on `/ws` sees what the line should see.
+//! gap, a node death and its rebirth); a viewer on `/ws` sees what the line
+//! should see, and one that connects after the death is told at once.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use linetwin_core::protocol::{NoticeLevel, Reading, TextMessage};
-use linetwin_server::Config;
-use linetwin_server::mqtt::config::GatewayConfig;
 use linetwin_server::mqtt::sparkplug::{Payload, REBIRTH_METRIC, Value, build};
 use prost::Message as _;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
-const STEP: Duration = Duration::from_secs(15);
+mod common;
 
-async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(STEP, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out after {STEP:?} waiting for {what}"))
-}
-
-fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("the clock is after 1970")
-        .as_secs_f64()
-}
+use common::{healthz, unix_now, within};
 
 /// A mosquitto of our own, stopped when dropped.
 struct Broker {
@@ -82,66 +68,19 @@ impl Drop for Broker {
     }
 }
 
-async fn healthz(addr: SocketAddr) -> serde_json::Value {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("request");
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .await
-        .expect("response");
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("healthz JSON: {e}: {body}"))
-}
-
-/// A gateway with the given config file, connected to its broker.
-struct Gateway {
-    addr: SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl Gateway {
-    async fn start(toml: &str, dir: &Path) -> Self {
-        let line_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json");
-        let line = linetwin_server::load_line(&line_path).expect("demo line");
-        let gateway = GatewayConfig::from_toml("test.toml", toml, &line).expect("valid config");
-        let config = Config {
-            line,
-            web_root: dir.join("web"),
-            simulator: None,
-            record: None,
-            replay: None,
-            scenario: None,
-            mqtt: gateway.mqtt,
-        };
-        let listener = linetwin_server::bind("127.0.0.1", 0).await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(linetwin_server::serve(listener, config, async move {
-            let _ = stopped.await;
-        }));
-        within("the gateway to subscribe", async {
-            while healthz(addr).await["sources"]["mqtt"]["connected"] != true {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            // The SUBACKs follow the CONNACK closely.
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        })
-        .await;
-        Gateway { addr, stop, server }
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        within("the gateway to stop", self.server)
-            .await
-            .expect("joins")
-            .expect("serves cleanly");
-    }
+/// A gateway with the given config file, once it has subscribed to its broker.
+async fn start_gateway(toml: &str, dir: &Path) -> common::Gateway {
+    let gateway = common::Gateway::start(toml, dir).await;
+    let addr = gateway.addr;
+    within("the gateway to subscribe", async {
+        while healthz(addr).await["sources"]["mqtt"]["connected"] != true {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // The SUBACKs follow the CONNACK closely.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    })
+    .await;
+    gateway
 }
 
 /// A publisher, with its event loop driven in the background; what it
@@ -229,7 +168,7 @@ metrics = [
 "#,
         port = broker.port
     );
-    let gateway = Gateway::start(&toml, &dir).await;
+    let gateway = start_gateway(&toml, &dir).await;
     let addr = gateway.addr;
     let (mut viewer, _) = within(
         "viewer connects",
@@ -391,6 +330,73 @@ metrics = [
         "{message}"
     );
 
+    let offline = wait_for(&mut viewer, "the node's sensors offline", |m| {
+        matches!(m, TextMessage::Offline { .. })
+    })
+    .await;
+    let TextMessage::Offline { t, sensors, reason } = offline else {
+        unreachable!()
+    };
+    assert_eq!(
+        sensors,
+        ["C1-T", "P1-T"],
+        "the node's and its device's sensors"
+    );
+    assert_eq!(reason, "node plc1 offline");
+    assert!(
+        t >= now + 4.0 && t - unix_now() < 60.0,
+        "stamped on arrival, after the last data (the edge clock is ahead): {t}"
+    );
+    assert_eq!(healthz(addr).await["offline_sensors"], 2);
+
+    // A viewer that connects now (a kiosk reconnecting) is told at once.
+    let (mut late, _) = within(
+        "a late viewer connects",
+        tokio_tungstenite::connect_async(format!("ws://{addr}/ws")),
+    )
+    .await
+    .expect("viewer connects");
+    let greeted = wait_for(&mut late, "the offline sensors in the greeting", |m| {
+        matches!(m, TextMessage::Offline { .. })
+    })
+    .await;
+    assert!(
+        matches!(&greeted, TextMessage::Offline { sensors, .. } if sensors.len() == 2),
+        "{greeted:?}"
+    );
+
+    // The node is reborn: its data brings the sensor back.
+    let rebirth = build::payload(
+        ms + 6000,
+        0,
+        vec![
+            build::metric(Some("bdSeq"), None, Value::Long(2), 8),
+            build::metric(
+                Some("Conveyor/Temperature"),
+                Some(1),
+                Value::Double(34.0),
+                10,
+            ),
+        ],
+    );
+    edge.publish(
+        "spBv1.0/line1/NBIRTH/plc1",
+        QoS::AtLeastOnce,
+        false,
+        rebirth,
+    )
+    .await
+    .expect("publish");
+    wait_for(&mut late, "C1-T after the rebirth", |m| {
+        readings_of(m, "C1-T") == Some((now + 6.0, 34.0))
+    })
+    .await;
+    assert_eq!(
+        healthz(addr).await["offline_sensors"],
+        1,
+        "C1-T is back; P1-T waits for its device's birth"
+    );
+
     let health = healthz(addr).await;
     let mqtt = &health["sources"]["mqtt"];
     assert!(mqtt["accepted"].as_u64().unwrap_or(0) >= 5, "{health}");
@@ -417,7 +423,7 @@ async fn mqtt_ingest_throughput() {
         "[mqtt]\nurl = \"mqtt://127.0.0.1:{}\"\ntopics = [{{ filter = \"linetwin/waveform/#\", payload = \"waveform\" }}]\n",
         broker.port
     );
-    let gateway = Gateway::start(&toml, &dir).await;
+    let gateway = start_gateway(&toml, &dir).await;
     let (publisher, _) = edge(broker.port, "linetwin-bench-edge");
     let t0 = unix_now();
     let frames: Vec<Vec<u8>> = ["P1-DE-V", "M1-DE-V"]

@@ -120,6 +120,8 @@ fn config(simulator: Option<SimulatorConfig>, web_root: PathBuf) -> Config {
         replay: None,
         scenario: None,
         mqtt: None,
+        state: None,
+        work_orders: None,
     }
 }
 

@@ -43,6 +43,15 @@ pub struct SensorView {
     pub temperature: Option<TemperatureWatch>,
     /// How fast a cycle counter counts.
     pub count_rate: CountRate,
+    /// Its source said it is gone, and has not reported since.
+    pub offline: Option<OfflineSince>,
+}
+
+/// When and why a sensor's source said it is gone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OfflineSince {
+    pub t: f64,
+    pub reason: String,
 }
 
 /// The rate of a cumulative counter, measured over at least
@@ -95,11 +104,15 @@ impl SensorView {
             problem: None,
             temperature,
             count_rate: CountRate::default(),
+            offline: None,
         }
     }
 
+    /// It reported within the stale limit before `t`, and its source has
+    /// not said it is gone since.
     pub fn fresh_at(&self, t: f64, stale_after_s: f64) -> bool {
-        self.last_t.is_some_and(|last| t - last <= stale_after_s)
+        let gone = self.offline.as_ref().is_some_and(|o| o.t <= t);
+        !gone && self.last_t.is_some_and(|last| t - last <= stale_after_s)
     }
 
     /// Whether it has a say in the asset's level: vibration, and temperature
@@ -153,6 +166,7 @@ impl AssetState {
                 }
                 sensor.value = Some(*value);
                 sensor.last_t = Some(t);
+                sensor.offline = None;
                 if sensor.kind == SensorKind::Cycles {
                     sensor.count_rate.observe(t, *value);
                 }
@@ -165,6 +179,12 @@ impl AssetState {
                 sensor.problem = Some(problem.clone());
                 return Vec::new();
             }
+            Observation::Offline { reason, .. } => {
+                sensor.offline = Some(OfflineSince {
+                    t,
+                    reason: reason.clone(),
+                });
+            }
             Observation::Block(block) => {
                 let diagnosis = &block.diagnosis;
                 let velocity = diagnosis.velocity.as_ref().map(|v| v.rms_mm_s);
@@ -174,6 +194,7 @@ impl AssetState {
                 sensor.shaft_rpm = Some(block.shaft_rpm);
                 sensor.last_t = Some(t);
                 sensor.problem = None;
+                sensor.offline = None;
                 if let Some(v) = velocity {
                     sensor.baseline.learn(v);
                     sensor.baseline_limit_mm_s = sensor
@@ -242,6 +263,22 @@ impl AssetState {
             None if self.judged().any(|(_, s)| s.last_t.is_some()) => AssetStatus::Stale,
             None => AssetStatus::NoData,
         }
+    }
+
+    /// Why its judged sensors went silent, when their source said so
+    /// (`None` while any judged sensor is fresh at `t`).
+    pub fn offline_reason(&self, t: f64, stale_after_s: f64) -> Option<String> {
+        if self.judged().any(|(_, s)| s.fresh_at(t, stale_after_s)) {
+            return None;
+        }
+        let mut reasons: Vec<&str> = self
+            .judged()
+            .filter_map(|(_, s)| s.offline.as_ref())
+            .filter(|o| o.t <= t)
+            .map(|o| o.reason.as_str())
+            .collect();
+        reasons.dedup();
+        (!reasons.is_empty()).then(|| reasons.join("; "))
     }
 
     /// A fresh vibration sensor above its baseline-change limit: (sensor, velocity, limit).

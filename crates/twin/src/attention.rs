@@ -64,7 +64,9 @@ pub fn needing_attention(twin: &Twin, only: &[String]) -> Vec<Attention> {
             let status = twin.status(&asset.id);
             let rank = urgency(status)?;
             let why = match status {
-                AssetStatus::Stale => "no data for longer than the stale limit".to_owned(),
+                AssetStatus::Stale => asset
+                    .offline_reason(now, stale_after)
+                    .unwrap_or_else(|| "no data for longer than the stale limit".to_owned()),
                 _ => asset.explanation_at(now, stale_after),
             };
             Some((

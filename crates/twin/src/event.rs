@@ -29,8 +29,11 @@ pub enum TwinEvent {
     SensorStale {
         sensor: String,
         asset: String,
-        /// Data time at which it became stale: its last data plus the limit.
+        /// Data time at which it became stale: its last data plus the
+        /// limit, or when its source said it was gone.
         since: f64,
+        /// Why, when its source said so ("node press-1 offline").
+        reason: Option<String>,
     },
     /// A stale (or never heard) sensor reported again.
     SensorFresh {

@@ -24,6 +24,7 @@ pub mod attention;
 pub mod baseline;
 pub mod clock;
 pub mod event;
+pub mod failure_mode;
 pub mod history;
 pub mod level;
 pub mod motion;

@@ -37,19 +37,30 @@ pub enum Observation {
         t: f64,
         problem: String,
     },
+    /// The sensor's source said it is gone (a node's death certificate):
+    /// stale from `t` until its next data.
+    Offline {
+        sensor: String,
+        t: f64,
+        reason: String,
+    },
 }
 
 impl Observation {
     pub fn t(&self) -> f64 {
         match self {
-            Observation::Reading { t, .. } | Observation::BlockFailed { t, .. } => *t,
+            Observation::Reading { t, .. }
+            | Observation::BlockFailed { t, .. }
+            | Observation::Offline { t, .. } => *t,
             Observation::Block(block) => block.t(),
         }
     }
 
     pub fn sensor(&self) -> &str {
         match self {
-            Observation::Reading { sensor, .. } | Observation::BlockFailed { sensor, .. } => sensor,
+            Observation::Reading { sensor, .. }
+            | Observation::BlockFailed { sensor, .. }
+            | Observation::Offline { sensor, .. } => sensor,
             Observation::Block(block) => &block.sensor,
         }
     }

@@ -46,6 +46,8 @@ pub struct SensorSnapshot {
     pub baseline_mm_s: Option<f64>,
     pub baseline_limit_mm_s: Option<f64>,
     pub problem: Option<String>,
+    /// Why its source said it is gone, while it is.
+    pub offline: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,6 +60,7 @@ pub struct AlarmSnapshot {
     pub cleared_at: Option<f64>,
     pub message: String,
     pub acknowledged: bool,
+    pub acknowledged_by: Option<String>,
     pub active: bool,
 }
 
@@ -82,6 +85,7 @@ impl TwinSnapshot {
                             baseline_mm_s: s.baseline.value_mm_s,
                             baseline_limit_mm_s: s.baseline_limit_mm_s,
                             problem: s.problem.clone(),
+                            offline: s.offline.as_ref().map(|o| o.reason.clone()),
                         };
                         (id.clone(), snapshot)
                     })
@@ -93,7 +97,10 @@ impl TwinSnapshot {
                     verdict: diagnosis.map(|d| d.verdict.as_str()),
                     health: diagnosis.map(|d| d.health.as_str()),
                     score: diagnosis.and_then(|d| d.score),
-                    why: asset.explanation(),
+                    // A source that said it is gone says more than the last data.
+                    why: now
+                        .and_then(|now| asset.offline_reason(now, stale))
+                        .unwrap_or_else(|| asset.explanation()),
                     velocity_mm_s: asset.worst_velocity(),
                     last_update: asset.last_update(),
                     sensors,
@@ -113,6 +120,7 @@ impl TwinSnapshot {
                 cleared_at: a.cleared_at,
                 message: a.message.clone(),
                 acknowledged: twin.is_acknowledged(a.id),
+                acknowledged_by: twin.acknowledged_by(a.id).map(str::to_owned),
                 active: a.active(),
             })
             .collect();

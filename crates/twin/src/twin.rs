@@ -89,6 +89,8 @@ fn order_key(o: &Observation) -> (f64, &str, u8) {
         Observation::Reading { .. } => 0,
         Observation::BlockFailed { .. } => 1,
         Observation::Block(_) => 2,
+        // Data stamped at the very moment of a death came before it.
+        Observation::Offline { .. } => 3,
     };
     (o.t(), o.sensor(), kind)
 }
@@ -111,6 +113,8 @@ pub struct Twin {
     /// mapped to the twin's axis); only for staleness, never for ordering.
     silence_estimate: Option<f64>,
     acknowledged: BTreeMap<AlarmId, f64>,
+    /// Who, from the gateway's record (a local acknowledgement names no one).
+    acknowledged_by: BTreeMap<AlarmId, String>,
     /// Blocks being diagnosed: ticket id to twin time. They hold the window.
     outstanding: BTreeMap<u64, f64>,
     next_ticket: u64,
@@ -151,6 +155,7 @@ impl Twin {
             clock: DataClock::default(),
             silence_estimate: None,
             acknowledged: BTreeMap::new(),
+            acknowledged_by: BTreeMap::new(),
             outstanding: BTreeMap::new(),
             next_ticket: 0,
             counters: TwinCounters::default(),
@@ -200,6 +205,21 @@ impl Twin {
                 sensor: reading.sensor.clone(),
                 t,
                 value: reading.value,
+            }));
+        }
+        events
+    }
+
+    /// The source of these sensors is gone since stream time `t` (an
+    /// `offline` message): they are stale at once, with `reason`, until
+    /// they report again.
+    pub fn offline(&mut self, t: f64, sensors: &[String], reason: &str) -> Vec<TwinEvent> {
+        let mut events = Vec::new();
+        for sensor in sensors {
+            events.extend(self.ingest(Observation::Offline {
+                sensor: sensor.clone(),
+                t,
+                reason: reason.to_owned(),
             }));
         }
         events
@@ -361,6 +381,26 @@ impl Twin {
         Some(TwinEvent::AlarmAcknowledged { id, asset, at })
     }
 
+    /// An acknowledgement from the gateway's record: applied now if the
+    /// alarm is known, otherwise kept for when this twin raises it (a viewer
+    /// that joins hears the record before the data that raises the alarm).
+    pub fn acknowledge_recorded(&mut self, id: AlarmId, by: &str) -> Option<TwinEvent> {
+        self.acknowledged_by
+            .entry(id)
+            .or_insert_with(|| by.to_owned());
+        if self.alarm(id).is_some() {
+            return self.acknowledge(id);
+        }
+        let at = self.now().unwrap_or(0.0);
+        self.acknowledged.entry(id).or_insert(at);
+        None
+    }
+
+    /// Who acknowledged it, when the gateway's record says.
+    pub fn acknowledged_by(&self, id: AlarmId) -> Option<&str> {
+        self.acknowledged_by.get(&id).map(String::as_str)
+    }
+
     pub fn is_acknowledged(&self, id: AlarmId) -> bool {
         self.acknowledged.contains_key(&id)
     }
@@ -484,7 +524,8 @@ impl Twin {
                         TwinEvent::SensorStale {
                             sensor: id.clone(),
                             asset: asset.id.clone(),
-                            since: last + stale,
+                            since: sensor.offline.as_ref().map_or(last + stale, |o| o.t),
+                            reason: sensor.offline.as_ref().map(|o| o.reason.clone()),
                         }
                     });
                 }
@@ -539,6 +580,8 @@ impl Twin {
                     .get(crate::alarm::asset_of(*id))
                     .is_some_and(|slot| slot.current.watch.alarms().iter().any(|a| a.id == *id))
             });
+            let kept = &self.acknowledged;
+            self.acknowledged_by.retain(|id, _| kept.contains_key(id));
         }
         events
     }
@@ -557,7 +600,9 @@ fn shift_time(observation: &mut Observation, by: f64) {
         return;
     }
     match observation {
-        Observation::Reading { t, .. } | Observation::BlockFailed { t, .. } => *t += by,
+        Observation::Reading { t, .. }
+        | Observation::BlockFailed { t, .. }
+        | Observation::Offline { t, .. } => *t += by,
         Observation::Block(block) => std::sync::Arc::make_mut(block).t_start += by,
     }
 }

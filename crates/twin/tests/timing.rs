@@ -388,3 +388,59 @@ fn a_time_far_ahead_is_refused_and_does_not_make_everything_late() {
     }
     assert_eq!(twin.counters().late, before);
 }
+
+#[test]
+fn a_source_that_says_it_is_gone_greys_its_sensors_at_once_with_its_reason() {
+    let mut twin = new_twin();
+    for o in stream().iter().filter(|o| o.t() <= 100.0) {
+        twin.ingest(o.clone());
+    }
+    assert!(matches!(twin.status("M1"), AssetStatus::Level(_)));
+
+    // The node that carries M1's vibration dies a moment after its last block.
+    let events = twin.offline(100.5, &["M1-DE-V".to_owned()], "node press-1 offline");
+    let stale: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            TwinEvent::SensorStale {
+                sensor,
+                since,
+                reason,
+                ..
+            } => Some((sensor.as_str(), *since, reason.as_deref())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        stale,
+        [("M1-DE-V", 100.5, Some("node press-1 offline"))],
+        "stale at once, not 15 s later"
+    );
+    assert_eq!(twin.status("M1"), AssetStatus::Stale);
+    assert!(
+        matches!(twin.status("P1"), AssetStatus::Level(_)),
+        "another node's sensors are untouched"
+    );
+    let attention = linetwin_twin::attention::needing_attention(&twin, &["M1".to_owned()]);
+    assert_eq!(attention.len(), 1);
+    assert_eq!(attention[0].why, "node press-1 offline");
+    let snapshot = linetwin_twin::TwinSnapshot::of(&twin);
+    assert_eq!(snapshot.assets["M1"].why, "node press-1 offline");
+    assert_eq!(
+        snapshot.assets["M1"].sensors["M1-DE-V"].offline.as_deref(),
+        Some("node press-1 offline")
+    );
+
+    // Its next block brings it back.
+    let mut back = false;
+    for o in stream().iter().filter(|o| o.t() > 100.0 && o.t() <= 120.0) {
+        for event in twin.ingest(o.clone()) {
+            back |= matches!(&event, TwinEvent::SensorFresh { sensor, .. } if sensor == "M1-DE-V");
+        }
+    }
+    assert!(back, "fresh again with its next data");
+    assert!(matches!(twin.status("M1"), AssetStatus::Level(_)));
+    let snapshot = linetwin_twin::TwinSnapshot::of(&twin);
+    assert_eq!(snapshot.assets["M1"].sensors["M1-DE-V"].offline, None);
+    assert_ne!(snapshot.assets["M1"].why, "node press-1 offline");
+}

@@ -8,12 +8,14 @@ use std::path::Path;
 use linetwin_core::line::{Line, SensorKind};
 use serde::Deserialize;
 
-/// The whole file. Only `[mqtt]` so far; other sections come with their
-/// features, and unknown ones are refused so a typo is not silently ignored.
+/// The whole file: `[mqtt]`, `[state]` and `[work_orders]`; unknown
+/// sections are refused so a typo is not silently ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayConfig {
     pub mqtt: Option<MqttConfig>,
+    pub state: Option<crate::work_orders::config::StateConfig>,
+    pub work_orders: Option<crate::work_orders::config::WorkOrderConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +137,15 @@ impl GatewayConfig {
         })?;
         if let Some(mqtt) = &config.mqtt {
             mqtt.validate(line)
+                .map_err(|(field, reason)| ConfigError::Field {
+                    path: label.to_owned(),
+                    field,
+                    reason,
+                })?;
+        }
+        if let Some(orders) = &config.work_orders {
+            orders
+                .validate()
                 .map_err(|(field, reason)| ConfigError::Field {
                     path: label.to_owned(),
                     field,

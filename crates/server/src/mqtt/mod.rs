@@ -146,10 +146,7 @@ fn handle(
         }
         return;
     }
-    // The gateway's wall clock, whatever clock the stream runs on.
-    let arrival = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
+    let arrival = arrival_time();
     match mapping::map_message(&config.topics, topic, payload, arrival) {
         Some(Ok(Mapped::Text(text))) => {
             let _ = admit(state, Source::Mqtt, Incoming::Text(&text));
@@ -165,6 +162,13 @@ fn handle(
             .rejected(Source::Mqtt, &format!("{topic}: {reason}")),
         None => {}
     }
+}
+
+/// The gateway's wall clock, whatever clock the stream runs on.
+fn arrival_time() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 fn apply(state: &AppState, client: &AsyncClient, action: Action) {
@@ -189,10 +193,30 @@ fn apply(state: &AppState, client: &AsyncClient, action: Action) {
         }
         Action::Offline { sensors, reason } => {
             tracing::warn!("{reason}: {}", sensors.join(", "));
+            if sensors.is_empty() {
+                return; // a node none of whose metrics the line maps
+            }
             notice(
                 state,
                 format!("{reason}: {} no longer report", sensors.join(", ")),
             );
+            // A death certificate is the will registered at connect time, so
+            // its own timestamp (if any) is old: the sensors are gone since
+            // the broker told us, and after their last data, however far
+            // ahead the node's clock ran.
+            let last_data = {
+                let checks = state.timestamp_checks(Source::Mqtt);
+                sensors
+                    .iter()
+                    .filter_map(|s| checks.newest(s))
+                    .fold(f64::NEG_INFINITY, f64::max)
+            };
+            let message = TextMessage::Offline {
+                t: arrival_time().max(last_data),
+                sensors,
+                reason,
+            };
+            let _ = admit(state, Source::Mqtt, Incoming::Message(message));
         }
         Action::Problem(reason) => {
             tracing::debug!("sparkplug: {reason}");

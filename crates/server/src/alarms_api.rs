@@ -1,0 +1,154 @@
+//! The gateway's alarm record over HTTP: the alarms with their
+//! acknowledgements and work-order status, acknowledging, and asking for
+//! maintenance on an alarm (the operator's click).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::state::AppState;
+use crate::work_orders::RequestError;
+
+/// Alarms listed at most.
+const LIST_LIMIT: usize = 500;
+const MAX_NAME_LEN: usize = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Who {
+    by: String,
+}
+
+fn problem(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// Who is acting, or why the body does not say (for a 400).
+fn who(body: Result<Json<Who>, axum::extract::rejection::JsonRejection>) -> Result<String, String> {
+    let Json(who) = body.map_err(|e| format!("the body must be {{\"by\": \"<name>\"}}: {e}"))?;
+    let by = who.by.trim();
+    if by.is_empty() || by.len() > MAX_NAME_LEN {
+        return Err(format!("`by` must name who, in 1 to {MAX_NAME_LEN} bytes"));
+    }
+    Ok(by.to_owned())
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// `GET /api/alarms`: newest first, with who acknowledged and the status
+/// of the work order (`requested`, `delivered`, `failed`) when there is one.
+pub(crate) async fn list(State(state): State<AppState>) -> Response {
+    let store = state.work_orders.store();
+    let (alarms, outbox) = match (store.alarms(LIST_LIMIT), store.outbox(10 * LIST_LIMIT)) {
+        (Ok(alarms), Ok(outbox)) => (alarms, outbox),
+        (Err(e), _) | (_, Err(e)) => {
+            return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+        }
+    };
+    let listed: Vec<serde_json::Value> = alarms
+        .into_iter()
+        .map(|alarm| {
+            let orders: Vec<&str> = outbox
+                .iter()
+                .filter(|o| o.alarm == Some(alarm.id))
+                .map(|o| o.status.as_str())
+                .collect();
+            // One word for all its webhooks: failed if any gave up, delivered
+            // when all have it, requested meanwhile.
+            let work_order = if orders.is_empty() {
+                None
+            } else if orders.contains(&"failed") {
+                Some("failed")
+            } else if orders.iter().all(|s| *s == "delivered") {
+                Some("delivered")
+            } else {
+                Some("requested")
+            };
+            let mut value = json!(alarm);
+            value["work_order"] = json!(work_order);
+            value
+        })
+        .collect();
+    Json(json!({ "alarms": listed })).into_response()
+}
+
+/// `POST /api/alarms/{id}/acknowledge` with `{"by": "maria"}`.
+pub(crate) async fn acknowledge(
+    State(state): State<AppState>,
+    Path(id): Path<u64>,
+    body: Result<Json<Who>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let by = match who(body) {
+        Ok(by) => by,
+        Err(reason) => return problem(StatusCode::BAD_REQUEST, reason),
+    };
+    let store = state.work_orders.store();
+    match store.acknowledge(id, &by, unix_now()) {
+        Ok(true) => match store.alarm(id) {
+            Ok(Some(alarm)) => {
+                // Every viewer (and the gateway's twin) hears who saw it first.
+                if let (Some(by), Some(at_unix_s)) =
+                    (alarm.acknowledged_by.clone(), alarm.acknowledged_at_unix_s)
+                {
+                    state.broadcast(crate::hub::Frame::text(
+                        &linetwin_core::protocol::TextMessage::Acknowledged {
+                            alarm: id,
+                            by,
+                            at_unix_s,
+                        },
+                    ));
+                }
+                Json(json!(alarm)).into_response()
+            }
+            Ok(None) => problem(
+                StatusCode::NOT_FOUND,
+                format!("no alarm {id} in the record"),
+            ),
+            Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        },
+        Ok(false) => problem(
+            StatusCode::NOT_FOUND,
+            format!("no alarm {id} in the record"),
+        ),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /api/alarms/{id}/work-order` with `{"by": "maria"}`: 202 with the
+/// event id; asking again for the same alarm sends nothing more.
+pub(crate) async fn request_work_order(
+    State(state): State<AppState>,
+    Path(id): Path<u64>,
+    body: Result<Json<Who>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let by = match who(body) {
+        Ok(by) => by,
+        Err(reason) => return problem(StatusCode::BAD_REQUEST, reason),
+    };
+    let twin = crate::gateway_twin::lock(&state.twin);
+    match state.work_orders.request(&twin, id, &by) {
+        Ok(event_id) => {
+            (StatusCode::ACCEPTED, Json(json!({ "event_id": event_id }))).into_response()
+        }
+        Err(e @ RequestError::NoSuchAlarm(_)) => problem(StatusCode::NOT_FOUND, e.to_string()),
+        Err(e @ RequestError::NoWebhook) => problem(StatusCode::CONFLICT, e.to_string()),
+        Err(e @ RequestError::Store(_)) => {
+            problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
+    }
+}
+
+/// `GET /api/work-orders`: the outbox, newest first.
+pub(crate) async fn work_orders(State(state): State<AppState>) -> Response {
+    match state.work_orders.store().outbox(LIST_LIMIT) {
+        Ok(entries) => Json(json!({ "work_orders": entries })).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}

@@ -1,0 +1,538 @@
+//! The gateway's durable state in SQLite: the alarm record (episodes and
+//! their acknowledgements) and the work-order outbox. One file, written in
+//! WAL mode so that a crash loses at most the transaction in flight;
+//! migrations are numbered and applied in order at open, and a database
+//! from a newer gateway is refused rather than misread.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+/// Each entry upgrades the schema by one version; never edit one that has
+/// shipped, add the next.
+const MIGRATIONS: &[&str] = &[
+    // 1: alarm episodes, acknowledgements, the work-order outbox.
+    "CREATE TABLE alarms (
+        id INTEGER PRIMARY KEY,
+        asset TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        level TEXT NOT NULL,
+        raised_at REAL NOT NULL,
+        cleared_at REAL,
+        message TEXT NOT NULL
+    );
+    CREATE TABLE acknowledgements (
+        alarm INTEGER PRIMARY KEY REFERENCES alarms(id),
+        by TEXT NOT NULL,
+        at_unix_s REAL NOT NULL
+    );
+    CREATE TABLE outbox (
+        event_id TEXT NOT NULL,
+        webhook TEXT NOT NULL,
+        event TEXT NOT NULL,
+        alarm INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('requested', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_unix_s REAL NOT NULL,
+        last_error TEXT,
+        created_unix_s REAL NOT NULL,
+        delivered_unix_s REAL,
+        PRIMARY KEY (event_id, webhook)
+    );",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state database {path}: {source}")]
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "state database {path} has schema version {found}, newer than this gateway's {known}: use the newer gateway, or another file"
+    )]
+    NewerSchema {
+        path: String,
+        found: i64,
+        known: usize,
+    },
+}
+
+/// An alarm as the gateway keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredAlarm {
+    pub id: u64,
+    pub asset: String,
+    pub severity: String,
+    pub level: String,
+    pub raised_at: f64,
+    pub cleared_at: Option<f64>,
+    pub message: String,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at_unix_s: Option<f64>,
+}
+
+/// One event for one webhook, as the outbox holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxEntry {
+    pub event_id: String,
+    pub webhook: String,
+    #[serde(skip)]
+    pub event: String,
+    pub alarm: Option<u64>,
+    pub status: String,
+    pub attempts: u32,
+    pub next_attempt_unix_s: f64,
+    pub last_error: Option<String>,
+    pub delivered_unix_s: Option<f64>,
+}
+
+/// Counts of the outbox by status, for `/healthz`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutboxCounts {
+    pub requested: u64,
+    pub delivered: u64,
+    pub failed: u64,
+}
+
+pub struct Store {
+    connection: Connection,
+    label: String,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let label = path.display().to_string();
+        let connection = Connection::open(path).map_err(|source| StoreError::Sqlite {
+            path: label.clone(),
+            source,
+        })?;
+        Self::prepare(connection, label)
+    }
+
+    /// A store that lives as long as the process (no `[state] path` given).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let label = ":memory:".to_owned();
+        let connection = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+            path: label.clone(),
+            source,
+        })?;
+        Self::prepare(connection, label)
+    }
+
+    fn prepare(connection: Connection, label: String) -> Result<Self, StoreError> {
+        let mut store = Store { connection, label };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn sqlite(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        |source| StoreError::Sqlite {
+            path: self.label.clone(),
+            source,
+        }
+    }
+
+    /// The schema version the file is at.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(self.sqlite())
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let err = |source| StoreError::Sqlite {
+            path: self.label.clone(),
+            source,
+        };
+        self.connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+            .map_err(err)?;
+        let found = self.schema_version()?;
+        if found > MIGRATIONS.len() as i64 {
+            return Err(StoreError::NewerSchema {
+                path: self.label.clone(),
+                found,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+            let version = index + 1;
+            let transaction =
+                self.connection
+                    .transaction()
+                    .map_err(|source| StoreError::Sqlite {
+                        path: self.label.clone(),
+                        source,
+                    })?;
+            transaction
+                .execute_batch(migration)
+                .and_then(|()| transaction.pragma_update(None, "user_version", version))
+                .and_then(|()| transaction.commit())
+                .map_err(|source| StoreError::Sqlite {
+                    path: self.label.clone(),
+                    source,
+                })?;
+            tracing::info!("state database {}: schema version {version}", self.label);
+        }
+        Ok(())
+    }
+
+    /// Records an alarm, or its clearing: one row per episode (the alarm
+    /// id is made of the asset, the severity and the data time it was raised).
+    pub fn record_alarm(&self, alarm: &linetwin_twin::Alarm) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "INSERT INTO alarms (id, asset, severity, level, raised_at, cleared_at, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (id) DO UPDATE SET cleared_at = excluded.cleared_at",
+                params![
+                    alarm.id as i64,
+                    alarm.asset,
+                    alarm.severity.label(),
+                    alarm.level.letter(),
+                    alarm.raised_at,
+                    alarm.cleared_at,
+                    alarm.message,
+                ],
+            )
+            .map(drop)
+            .map_err(self.sqlite())
+    }
+
+    pub fn clear_alarm(&self, id: u64, at: f64) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "UPDATE alarms SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL",
+                params![id as i64, at],
+            )
+            .map(drop)
+            .map_err(self.sqlite())
+    }
+
+    /// Acknowledges an alarm; `false` when there is no such alarm. A second
+    /// acknowledgement keeps the first (who saw it first is what counts).
+    pub fn acknowledge(&self, id: u64, by: &str, at_unix_s: f64) -> Result<bool, StoreError> {
+        if self.alarm(id)?.is_none() {
+            return Ok(false);
+        }
+        self.connection
+            .execute(
+                "INSERT INTO acknowledgements (alarm, by, at_unix_s) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (alarm) DO NOTHING",
+                params![id as i64, by, at_unix_s],
+            )
+            .map_err(self.sqlite())?;
+        Ok(true)
+    }
+
+    pub fn alarm(&self, id: u64) -> Result<Option<StoredAlarm>, StoreError> {
+        self.connection
+            .query_row(
+                &format!("{ALARM_QUERY} WHERE a.id = ?1"),
+                [id as i64],
+                stored_alarm,
+            )
+            .optional()
+            .map_err(self.sqlite())
+    }
+
+    /// The newest `limit` alarms, newest first.
+    pub fn alarms(&self, limit: usize) -> Result<Vec<StoredAlarm>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare(&format!(
+                "{ALARM_QUERY} ORDER BY a.raised_at DESC, a.id LIMIT ?1"
+            ))
+            .map_err(self.sqlite())?;
+        statement
+            .query_map([limit as i64], stored_alarm)
+            .and_then(|rows| rows.collect())
+            .map_err(self.sqlite())
+    }
+
+    /// Puts an event in the outbox for each webhook, once: the same event
+    /// id again (the same alarm episode) adds nothing. Returns how many
+    /// entries were new.
+    pub fn enqueue(
+        &self,
+        event_id: &str,
+        event_json: &str,
+        alarm: Option<u64>,
+        webhooks: &[String],
+        now_unix_s: f64,
+    ) -> Result<usize, StoreError> {
+        let mut added = 0;
+        for webhook in webhooks {
+            added += self
+                .connection
+                .execute(
+                    "INSERT INTO outbox (event_id, webhook, event, alarm, status, next_attempt_unix_s, created_unix_s)
+                     VALUES (?1, ?2, ?3, ?4, 'requested', ?5, ?5)
+                     ON CONFLICT (event_id, webhook) DO NOTHING",
+                    params![event_id, webhook, event_json, alarm.map(|a| a as i64), now_unix_s],
+                )
+                .map_err(self.sqlite())?;
+        }
+        Ok(added)
+    }
+
+    /// Entries still to deliver whose next attempt is due, oldest first.
+    pub fn due(&self, now_unix_s: f64, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.outbox_query(
+            "WHERE status = 'requested' AND next_attempt_unix_s <= ?1 ORDER BY created_unix_s, event_id LIMIT ?2",
+            params![now_unix_s, limit as i64],
+        )
+    }
+
+    /// When the next requested entry is due, if any is waiting.
+    pub fn next_due(&self) -> Result<Option<f64>, StoreError> {
+        self.connection
+            .query_row(
+                "SELECT MIN(next_attempt_unix_s) FROM outbox WHERE status = 'requested'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(self.sqlite())
+    }
+
+    pub fn delivered(
+        &self,
+        event_id: &str,
+        webhook: &str,
+        now_unix_s: f64,
+    ) -> Result<(), StoreError> {
+        self.connection
+            .execute(
+                "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_unix_s = ?3, last_error = NULL
+                 WHERE event_id = ?1 AND webhook = ?2",
+                params![event_id, webhook, now_unix_s],
+            )
+            .map(drop)
+            .map_err(self.sqlite())
+    }
+
+    /// A failed attempt: retried at `retry_at`, or given up (`None`).
+    pub fn attempt_failed(
+        &self,
+        event_id: &str,
+        webhook: &str,
+        error: &str,
+        retry_at: Option<f64>,
+    ) -> Result<(), StoreError> {
+        let (status, next) = match retry_at {
+            Some(at) => ("requested", at),
+            None => ("failed", 0.0),
+        };
+        self.connection
+            .execute(
+                "UPDATE outbox SET status = ?3, attempts = attempts + 1, last_error = ?4,
+                 next_attempt_unix_s = CASE WHEN ?3 = 'failed' THEN next_attempt_unix_s ELSE ?5 END
+                 WHERE event_id = ?1 AND webhook = ?2",
+                params![event_id, webhook, status, error, next],
+            )
+            .map(drop)
+            .map_err(self.sqlite())
+    }
+
+    /// The newest `limit` entries, newest first.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.outbox_query(
+            "ORDER BY created_unix_s DESC, event_id LIMIT ?1",
+            params![limit as i64],
+        )
+    }
+
+    pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        let mut counts = OutboxCounts::default();
+        let mut statement = self
+            .connection
+            .prepare("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+            .map_err(self.sqlite())?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(self.sqlite())?;
+        for (status, count) in rows {
+            let count = count.max(0) as u64;
+            match status.as_str() {
+                "requested" => counts.requested = count,
+                "delivered" => counts.delivered = count,
+                _ => counts.failed += count,
+            }
+        }
+        Ok(counts)
+    }
+
+    fn outbox_query(
+        &self,
+        tail: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare(&format!(
+                "SELECT event_id, webhook, event, alarm, status, attempts, next_attempt_unix_s, last_error, delivered_unix_s
+                 FROM outbox {tail}"
+            ))
+            .map_err(self.sqlite())?;
+        statement
+            .query_map(params, |row| {
+                Ok(OutboxEntry {
+                    event_id: row.get(0)?,
+                    webhook: row.get(1)?,
+                    event: row.get(2)?,
+                    alarm: row.get::<_, Option<i64>>(3)?.map(|a| a as u64),
+                    status: row.get(4)?,
+                    attempts: row.get::<_, i64>(5)?.clamp(0, i64::from(u32::MAX)) as u32,
+                    next_attempt_unix_s: row.get(6)?,
+                    last_error: row.get(7)?,
+                    delivered_unix_s: row.get(8)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(self.sqlite())
+    }
+}
+
+const ALARM_QUERY: &str = "SELECT a.id, a.asset, a.severity, a.level, a.raised_at, a.cleared_at, a.message, k.by, k.at_unix_s
+     FROM alarms a LEFT JOIN acknowledgements k ON k.alarm = a.id";
+
+fn stored_alarm(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAlarm> {
+    Ok(StoredAlarm {
+        id: row.get::<_, i64>(0)? as u64,
+        asset: row.get(1)?,
+        severity: row.get(2)?,
+        level: row.get(3)?,
+        raised_at: row.get(4)?,
+        cleared_at: row.get(5)?,
+        message: row.get(6)?,
+        acknowledged_by: row.get(7)?,
+        acknowledged_at_unix_s: row.get(8)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linetwin_core::iso::Zone;
+    use linetwin_twin::{Alarm, Severity};
+
+    fn alarm(id: u64, cleared_at: Option<f64>) -> Alarm {
+        Alarm {
+            id,
+            asset: "P1".into(),
+            severity: Severity::Critical,
+            level: Zone::D,
+            raised_at: 100.0,
+            cleared_at,
+            message: "P1-DE-V: 11.2 mm/s".into(),
+        }
+    }
+
+    #[test]
+    fn alarms_and_acknowledgements_survive_a_reopen() {
+        let dir = tempdir();
+        let path = dir.join("state.db");
+        {
+            let store = Store::open(&path).expect("opens");
+            store.record_alarm(&alarm(7, None)).expect("recorded");
+            assert!(
+                store
+                    .acknowledge(7, "maria", 1_000.0)
+                    .expect("acknowledged")
+            );
+            assert!(
+                store
+                    .acknowledge(7, "tom", 2_000.0)
+                    .expect("acknowledged again")
+            );
+            assert!(!store.acknowledge(8, "tom", 2_000.0).expect("no such alarm"));
+            store.record_alarm(&alarm(7, Some(400.0))).expect("cleared");
+        }
+        let store = Store::open(&path).expect("reopens");
+        assert_eq!(
+            store.schema_version().expect("version"),
+            MIGRATIONS.len() as i64
+        );
+        let alarms = store.alarms(10).expect("read");
+        assert_eq!(alarms.len(), 1);
+        assert_eq!(alarms[0].cleared_at, Some(400.0));
+        assert_eq!(
+            alarms[0].acknowledged_by.as_deref(),
+            Some("maria"),
+            "the first one counts"
+        );
+    }
+
+    #[test]
+    fn the_outbox_holds_each_event_once_per_webhook_until_delivered() {
+        let store = Store::in_memory().expect("opens");
+        let hooks = vec!["http://a/".to_owned(), "http://b/".to_owned()];
+        assert_eq!(
+            store
+                .enqueue("e1", "{}", Some(7), &hooks, 10.0)
+                .expect("enqueued"),
+            2
+        );
+        assert_eq!(
+            store
+                .enqueue("e1", "{}", Some(7), &hooks, 11.0)
+                .expect("again"),
+            0
+        );
+        assert_eq!(store.due(10.0, 10).expect("due").len(), 2);
+        store.delivered("e1", "http://a/", 12.0).expect("delivered");
+        store
+            .attempt_failed("e1", "http://b/", "connection refused", Some(20.0))
+            .expect("retry");
+        assert!(
+            store.due(12.0, 10).expect("due").is_empty(),
+            "b waits for its retry"
+        );
+        assert_eq!(store.next_due().expect("next"), Some(20.0));
+        let due = store.due(20.0, 10).expect("due");
+        assert_eq!((due.len(), due[0].attempts), (1, 1));
+        store
+            .attempt_failed("e1", "http://b/", "HTTP 400", None)
+            .expect("give up");
+        assert_eq!(
+            store.outbox_counts().expect("counts"),
+            OutboxCounts {
+                requested: 0,
+                delivered: 1,
+                failed: 1
+            }
+        );
+        assert_eq!(store.next_due().expect("next"), None);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_gateway_is_refused() {
+        let dir = tempdir();
+        let path = dir.join("state.db");
+        {
+            let connection = Connection::open(&path).expect("opens");
+            connection
+                .pragma_update(None, "user_version", 99)
+                .expect("set");
+        }
+        let error = Store::open(&path).err().expect("refused");
+        assert!(error.to_string().contains("schema version 99"), "{error}");
+    }
+
+    fn tempdir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "linetwin-store-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+}

@@ -1,0 +1,117 @@
+//! What the gateway's integration tests share: a gateway started from a
+//! config file's text on a free port, plain HTTP against it, and waiting
+//! with a deadline.
+
+#![allow(dead_code)] // each test file uses its own part
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use linetwin_server::Config;
+use linetwin_server::mqtt::config::GatewayConfig;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const STEP: Duration = Duration::from_secs(30);
+
+pub async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(STEP, future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out after {STEP:?} waiting for {what}"))
+}
+
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs_f64()
+}
+
+/// An HTTP/1.1 exchange with a JSON body; (status, body as JSON, or null).
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, serde_json::Value) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("response");
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let json = serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+pub async fn healthz(addr: SocketAddr) -> serde_json::Value {
+    let (status, body) = http(addr, "GET", "/healthz", "").await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// A gateway serving the demo line with the given config file, no simulator.
+pub struct Gateway {
+    pub addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Gateway {
+    pub async fn start(toml: &str, dir: &Path) -> Self {
+        let line_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json");
+        let line = linetwin_server::load_line(&line_path).expect("demo line");
+        let gateway = GatewayConfig::from_toml("test.toml", toml, &line).expect("valid config");
+        let config = Config {
+            line,
+            web_root: dir.join("web"),
+            simulator: None,
+            record: None,
+            replay: None,
+            scenario: None,
+            mqtt: gateway.mqtt,
+            state: gateway.state,
+            work_orders: gateway.work_orders,
+        };
+        let listener = linetwin_server::bind("127.0.0.1", 0).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(linetwin_server::serve(listener, config, async move {
+            let _ = stopped.await;
+        }));
+        Gateway { addr, stop, server }
+    }
+
+    pub async fn get(&self, path: &str) -> serde_json::Value {
+        let (status, body) = within(path, http(self.addr, "GET", path, "")).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        body
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        within("the gateway to stop", self.server)
+            .await
+            .expect("joins")
+            .expect("serves cleanly");
+    }
+}
+
+/// A fresh folder for one test's files.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("linetwin-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}

@@ -1,0 +1,329 @@
+//! Work orders out, end to end: a producer's readings raise a critical
+//! alarm in the gateway's own twin (no browser open), the config's rule
+//! turns it into a CloudEvent, and a real HTTP receiver that is down at
+//! first, then up, gets it exactly once, across a gateway restart. The
+//! alarm record and its acknowledgement survive restarts in SQLite.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use linetwin_core::protocol::{Reading, TextMessage};
+use linetwin_server::mqtt::config::GatewayConfig;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+
+mod common;
+
+use common::{Gateway, http, temp_dir, unix_now, within};
+
+/// A CMMS stand-in: a real HTTP server that keeps every event it is sent,
+/// by CloudEvents id, and answers 202.
+#[derive(Clone, Default)]
+struct Receiver {
+    events: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Receiver {
+    async fn serve(&self, listener: TcpListener) {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let events = Arc::clone(&self.events);
+            tokio::spawn(async move {
+                let mut reader = BufReader::new(stream);
+                let mut length = 0usize;
+                let mut content_type = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':') {
+                        match name.trim().to_ascii_lowercase().as_str() {
+                            "content-length" => length = value.trim().parse().unwrap_or(0),
+                            "content-type" => content_type = value.trim().to_owned(),
+                            _ => {}
+                        }
+                    }
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).await.is_err() {
+                    return;
+                }
+                assert_eq!(content_type, "application/cloudevents+json");
+                let event: serde_json::Value =
+                    serde_json::from_slice(&body).expect("the event is JSON");
+                events.lock().expect("lock").push(event);
+                let _ = reader
+                    .into_inner()
+                    .write_all(
+                        b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    )
+                    .await;
+            });
+        }
+    }
+
+    fn by_id(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for event in self.events.lock().expect("lock").iter() {
+            *counts
+                .entry(event["id"].as_str().unwrap_or_default().to_owned())
+                .or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+/// A motor frame far above its trip limit, for a dozen data seconds (so the
+/// reorder window closes behind the first ones).
+async fn overheat_m1(addr: SocketAddr) {
+    let (mut producer, _) = within(
+        "producer connects",
+        tokio_tungstenite::connect_async(format!("ws://{addr}/ws/ingest")),
+    )
+    .await
+    .expect("producer connects");
+    let now = unix_now().floor();
+    for k in 0..12 {
+        let readings = TextMessage::Readings {
+            t: now - 11.0 + f64::from(k),
+            values: vec![Reading {
+                sensor: "M1-T".into(),
+                value: 131.0,
+            }],
+        };
+        producer
+            .send(Message::Text(readings.to_json().into()))
+            .await
+            .expect("send");
+    }
+    let _ = producer.close(None).await;
+}
+
+async fn wait_until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) {
+    within(what, async {
+        while !check().await {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_critical_alarm_reaches_a_receiver_that_was_down_exactly_once_across_a_restart() {
+    let dir = temp_dir("work-orders");
+    // The receiver's port is chosen now, but nothing listens on it yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let toml = format!(
+        r#"
+[state]
+path = "{db}"
+
+[work_orders]
+raise_on = "critical"
+viewer_url = "http://twin.plant.local:8080/"
+
+[[work_orders.webhooks]]
+url = "http://127.0.0.1:{port}/cmms/notifications"
+"#,
+        db = dir.join("state.db").display()
+    );
+
+    // No browser anywhere: the gateway's own twin raises the alarm.
+    let gateway = Gateway::start(&toml, &dir).await;
+    overheat_m1(gateway.addr).await;
+    let alarm = within(
+        "a critical alarm for M1 with its work order requested",
+        async {
+            loop {
+                let alarms = gateway.get("/api/alarms").await;
+                let found = alarms["alarms"].as_array().and_then(|a| {
+                    a.iter()
+                        .find(|a| a["asset"] == "M1" && a["severity"] == "critical")
+                        .cloned()
+                });
+                if let Some(alarm) = found.filter(|a| a["work_order"] == "requested") {
+                    return alarm;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        },
+    )
+    .await;
+    let alarm_id = alarm["id"].as_u64().expect("an id");
+    wait_until("a failed attempt on the receiver that is down", || async {
+        let orders = gateway.get("/api/work-orders").await;
+        orders["work_orders"][0]["attempts"].as_u64().unwrap_or(0) >= 1
+    })
+    .await;
+    let orders = gateway.get("/api/work-orders").await;
+    let entry = &orders["work_orders"][0];
+    assert_eq!(entry["status"], "requested", "{orders}");
+    assert!(
+        entry["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cannot connect"),
+        "{orders}"
+    );
+    let health = gateway.get("/healthz").await;
+    assert_eq!(health["work_orders"]["requested"], 1, "{health}");
+    assert!(
+        health["twin"]["active_alarms"].as_u64().unwrap_or(0) >= 1,
+        "{health}"
+    );
+
+    // Acknowledged by a person, then the gateway restarts, receiver still down.
+    let (status, acked) = http(
+        gateway.addr,
+        "POST",
+        &format!("/api/alarms/{alarm_id}/acknowledge"),
+        r#"{"by": "maria"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{acked}");
+    assert_eq!(acked["acknowledged_by"], "maria");
+    let (status, refused) = http(
+        gateway.addr,
+        "POST",
+        "/api/alarms/1/acknowledge",
+        r#"{"by": "maria"}"#,
+    )
+    .await;
+    assert_eq!(status, 404, "{refused}");
+    let (status, refused) = http(
+        gateway.addr,
+        "POST",
+        &format!("/api/alarms/{alarm_id}/acknowledge"),
+        r#"{"who": "maria"}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    gateway.stop().await;
+
+    let gateway = Gateway::start(&toml, &dir).await;
+    let alarms = gateway.get("/api/alarms").await;
+    let kept = alarms["alarms"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["id"] == alarm_id))
+        .cloned()
+        .unwrap_or_else(|| panic!("the alarm survived the restart: {alarms}"));
+    assert_eq!(kept["acknowledged_by"], "maria", "{kept}");
+    assert_eq!(kept["work_order"], "requested", "{kept}");
+
+    // The receiver comes up: the restarted gateway delivers what the first one queued.
+    let receiver = Receiver::default();
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("the receiver's port is still free");
+    let serving = receiver.clone();
+    let receiver_task = tokio::spawn(async move { serving.serve(listener).await });
+    wait_until("the notification to be delivered", || async {
+        !receiver.by_id().is_empty()
+    })
+    .await;
+    wait_until("the outbox to say delivered", || async {
+        gateway.get("/api/work-orders").await["work_orders"][0]["status"] == "delivered"
+    })
+    .await;
+
+    // An operator asks again for the same alarm: the same id, nothing new sent.
+    let (status, asked) = http(
+        gateway.addr,
+        "POST",
+        &format!("/api/alarms/{alarm_id}/work-order"),
+        r#"{"by": "tom"}"#,
+    )
+    .await;
+    assert_eq!(status, 202, "{asked}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let received = receiver.by_id();
+    assert_eq!(received.len(), 1, "one notification: {received:?}");
+    assert_eq!(
+        received.values().copied().collect::<Vec<_>>(),
+        [1],
+        "exactly once"
+    );
+    assert_eq!(
+        received.keys().next().map(String::as_str),
+        asked["event_id"].as_str()
+    );
+
+    let event = receiver.events.lock().expect("lock")[0].clone();
+    assert_eq!(event["specversion"], "1.0");
+    assert_eq!(event["type"], "linetwin.maintenance.requested");
+    assert_eq!(event["source"], "linetwin://bottling-line-1");
+    assert_eq!(event["subject"], "M1");
+    assert!(
+        event["time"].as_str().unwrap_or("").ends_with('Z'),
+        "{event}"
+    );
+    let data = &event["data"];
+    assert_eq!(data["asset"], "M1");
+    assert_eq!(data["severity"], "critical");
+    assert_eq!(data["zone"], "D");
+    assert_eq!(data["failure_mode"]["code"], "OHE", "{data}");
+    assert_eq!(data["origin"], "rule");
+    assert_eq!(data["alarm_id"], alarm_id);
+    assert!(
+        data["evidence"].as_str().unwrap_or("").contains("M1-T"),
+        "{data}"
+    );
+    assert!(
+        data["link"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("http://twin.plant.local:8080/#t="),
+        "{data}"
+    );
+    let health = gateway.get("/healthz").await;
+    assert_eq!(health["work_orders"]["delivered"], 1, "{health}");
+    assert_eq!(health["work_orders"]["requested"], 0, "{health}");
+
+    gateway.stop().await;
+    receiver_task.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_config_with_a_bad_webhook_is_refused_with_its_place() {
+    let line_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json");
+    let line = linetwin_server::load_line(&line_path).expect("demo line");
+    let error = GatewayConfig::from_toml(
+        "plant.toml",
+        "[work_orders]\n[[work_orders.webhooks]]\nurl = \"https://sap.example/\"\n",
+        &line,
+    )
+    .expect_err("refused");
+    let text = error.to_string();
+    assert!(
+        text.contains("plant.toml")
+            && text.contains("work_orders.webhooks[0].url")
+            && text.contains("TLS"),
+        "{text}"
+    );
+    let error = GatewayConfig::from_toml(
+        "plant.toml",
+        "[work_orders]\nraise_on = \"critical\"\n",
+        &line,
+    )
+    .expect_err("refused");
+    assert!(error.to_string().contains("no webhook"), "{error}");
+}
