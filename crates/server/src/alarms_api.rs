@@ -89,31 +89,31 @@ pub(crate) async fn acknowledge(
         Ok(by) => by,
         Err(reason) => return problem(StatusCode::BAD_REQUEST, reason),
     };
-    let store = state.work_orders.store();
-    match store.acknowledge(id, &by, unix_now()) {
-        Ok(true) => match store.alarm(id) {
-            Ok(Some(alarm)) => {
-                // Every viewer (and the gateway's twin) hears who saw it first.
-                if let (Some(by), Some(at_unix_s)) =
-                    (alarm.acknowledged_by.clone(), alarm.acknowledged_at_unix_s)
-                {
-                    state.broadcast(crate::hub::Frame::text(
-                        &linetwin_core::protocol::TextMessage::Acknowledged {
-                            alarm: id,
-                            by,
-                            at_unix_s,
-                        },
-                    ));
-                }
-                Json(json!(alarm)).into_response()
+    // The record's lock is let go before the broadcast: the twin's thread
+    // takes the twin's lock, then the record's.
+    let recorded = {
+        let store = state.work_orders.store();
+        store
+            .acknowledge(id, &by, unix_now())
+            .and_then(|known| if known { store.alarm(id) } else { Ok(None) })
+    };
+    match recorded {
+        Ok(Some(alarm)) => {
+            // Every viewer (and the gateway's twin) hears who saw it first.
+            if let (Some(by), Some(at_unix_s)) =
+                (alarm.acknowledged_by.clone(), alarm.acknowledged_at_unix_s)
+            {
+                state.broadcast(crate::hub::Frame::text(
+                    &linetwin_core::protocol::TextMessage::Acknowledged {
+                        alarm: id,
+                        by,
+                        at_unix_s,
+                    },
+                ));
             }
-            Ok(None) => problem(
-                StatusCode::NOT_FOUND,
-                format!("no alarm {id} in the record"),
-            ),
-            Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-        },
-        Ok(false) => problem(
+            Json(json!(alarm)).into_response()
+        }
+        Ok(None) => problem(
             StatusCode::NOT_FOUND,
             format!("no alarm {id} in the record"),
         ),
