@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::state::AppState;
+use crate::unix_now;
 use crate::work_orders::RequestError;
 
 /// Alarms listed at most.
@@ -36,47 +37,13 @@ fn who(body: Result<Json<Who>, axum::extract::rejection::JsonRejection>) -> Resu
     Ok(by.to_owned())
 }
 
-fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
 /// `GET /api/alarms`: newest first, with who acknowledged and the status
 /// of the work order (`requested`, `delivered`, `failed`) when there is one.
 pub(crate) async fn list(State(state): State<AppState>) -> Response {
-    let store = state.work_orders.store();
-    let (alarms, outbox) = match (store.alarms(LIST_LIMIT), store.outbox(10 * LIST_LIMIT)) {
-        (Ok(alarms), Ok(outbox)) => (alarms, outbox),
-        (Err(e), _) | (_, Err(e)) => {
-            return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
-        }
-    };
-    let listed: Vec<serde_json::Value> = alarms
-        .into_iter()
-        .map(|alarm| {
-            let orders: Vec<&str> = outbox
-                .iter()
-                .filter(|o| o.alarm == Some(alarm.id))
-                .map(|o| o.status.as_str())
-                .collect();
-            // One word for all its webhooks: failed if any gave up, delivered
-            // when all have it, requested meanwhile.
-            let work_order = if orders.is_empty() {
-                None
-            } else if orders.contains(&"failed") {
-                Some("failed")
-            } else if orders.iter().all(|s| *s == "delivered") {
-                Some("delivered")
-            } else {
-                Some("requested")
-            };
-            let mut value = json!(alarm);
-            value["work_order"] = json!(work_order);
-            value
-        })
-        .collect();
-    Json(json!({ "alarms": listed })).into_response()
+    match state.work_orders.store().alarms(LIST_LIMIT) {
+        Ok(alarms) => Json(json!({ "alarms": alarms })).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 /// `POST /api/alarms/{id}/acknowledge` with `{"by": "maria"}`.

@@ -4,6 +4,7 @@
 //! whether or not a browser is open; a viewer keeps diagnosing by itself
 //! for its colours and plots, on the same frames with the same code.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,7 +28,6 @@ pub struct GatewayTwin {
     twin: Twin,
     diagnoser: Diagnoser,
     pub frames: u64,
-    pub dropped: u64,
 }
 
 impl GatewayTwin {
@@ -39,7 +39,6 @@ impl GatewayTwin {
             twin,
             diagnoser: Diagnoser::new(),
             frames: 0,
-            dropped: 0,
         }
     }
 
@@ -122,19 +121,22 @@ pub(crate) fn lock(twin: &SharedTwin) -> std::sync::MutexGuard<'_, GatewayTwin> 
 }
 
 /// Where the ingest path hands frames to the twin.
-#[derive(Clone)]
 pub(crate) struct TwinFeed {
     sender: SyncSender<Frame>,
-    twin: SharedTwin,
+    /// Frames the twin had no room for (counted here, so that a full queue
+    /// never waits for the twin's lock).
+    dropped: AtomicU64,
 }
 
 impl TwinFeed {
     pub(crate) fn send(&self, frame: Frame) {
-        match self.sender.try_send(frame) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => lock(&self.twin).dropped += 1,
-            Err(TrySendError::Disconnected(_)) => {}
+        if let Err(TrySendError::Full(_)) = self.sender.try_send(frame) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 }
 
@@ -147,7 +149,7 @@ pub(crate) fn spawn(
     let (sender, receiver) = std::sync::mpsc::sync_channel(QUEUE);
     let feed = TwinFeed {
         sender,
-        twin: Arc::clone(&twin),
+        dropped: AtomicU64::new(0),
     };
     let spawned = std::thread::Builder::new()
         .name("linetwin-twin".into())
@@ -165,23 +167,18 @@ fn run(
 ) {
     let mut last_frame = Instant::now();
     loop {
-        match frames.recv_timeout(SILENCE_TICK) {
+        let next = frames.recv_timeout(SILENCE_TICK);
+        let mut guard = lock(twin);
+        let events = match next {
             Ok(frame) => {
                 last_frame = Instant::now();
-                let mut guard = lock(twin);
-                let events = guard.feed(&frame);
-                if !events.is_empty() {
-                    on_events(&guard, events);
-                }
+                guard.feed(&frame)
             }
-            Err(RecvTimeoutError::Timeout) => {
-                let mut guard = lock(twin);
-                let events = guard.silent_for(last_frame.elapsed().as_secs_f64());
-                if !events.is_empty() {
-                    on_events(&guard, events);
-                }
-            }
+            Err(RecvTimeoutError::Timeout) => guard.silent_for(last_frame.elapsed().as_secs_f64()),
             Err(RecvTimeoutError::Disconnected) => return,
+        };
+        if !events.is_empty() {
+            on_events(&guard, events);
         }
     }
 }

@@ -317,6 +317,13 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// The gateway's wall clock in Unix seconds (0 on a clock set before 1970).
+pub(crate) fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 /// Long enough for close frames to go out, short enough for a quick restart.
 const SOCKET_CLOSE_GRACE: Duration = Duration::from_secs(2);
 

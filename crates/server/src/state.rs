@@ -198,10 +198,7 @@ impl AppState {
         if self.replay || self.clock != Clock::Unix {
             return None;
         }
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .map(|d| d.as_secs_f64())
+        Some(crate::unix_now())
     }
 
     pub(crate) async fn wait_for_sockets_to_close(&self, grace: Duration) {
@@ -258,7 +255,7 @@ impl AppState {
         let active = twin.twin().alarms().iter().filter(|a| a.active()).count();
         serde_json::json!({
             "frames": twin.frames,
-            "dropped": twin.dropped,
+            "dropped": self.twin_feed.dropped(),
             "active_alarms": active,
             "data_time": twin.twin().data_time(),
         })

@@ -39,7 +39,8 @@ const MIGRATIONS: &[&str] = &[
         created_unix_s REAL NOT NULL,
         delivered_unix_s REAL,
         PRIMARY KEY (event_id, webhook)
-    );",
+    );
+    CREATE INDEX outbox_by_alarm ON outbox (alarm);",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +72,9 @@ pub struct StoredAlarm {
     pub message: String,
     pub acknowledged_by: Option<String>,
     pub acknowledged_at_unix_s: Option<f64>,
+    /// Its work order over all webhooks: `failed` if any gave up,
+    /// `delivered` when all have it, `requested` meanwhile; `None` if none.
+    pub work_order: Option<String>,
 }
 
 /// One event for one webhook, as the outbox holds it.
@@ -143,13 +147,9 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let err = |source| StoreError::Sqlite {
-            path: self.label.clone(),
-            source,
-        };
         self.connection
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
-            .map_err(err)?;
+            .map_err(self.sqlite())?;
         let found = self.schema_version()?;
         if found > MIGRATIONS.len() as i64 {
             return Err(StoreError::NewerSchema {
@@ -399,7 +399,12 @@ impl Store {
     }
 }
 
-const ALARM_QUERY: &str = "SELECT a.id, a.asset, a.severity, a.level, a.raised_at, a.cleared_at, a.message, k.by, k.at_unix_s
+const ALARM_QUERY: &str = "SELECT a.id, a.asset, a.severity, a.level, a.raised_at, a.cleared_at, a.message, k.by, k.at_unix_s,
+       (SELECT CASE WHEN COUNT(*) = 0 THEN NULL
+                    WHEN SUM(o.status = 'failed') > 0 THEN 'failed'
+                    WHEN SUM(o.status = 'delivered') = COUNT(*) THEN 'delivered'
+                    ELSE 'requested' END
+        FROM outbox o WHERE o.alarm = a.id)
      FROM alarms a LEFT JOIN acknowledgements k ON k.alarm = a.id";
 
 fn stored_alarm(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAlarm> {
@@ -413,6 +418,7 @@ fn stored_alarm(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAlarm> {
         message: row.get(6)?,
         acknowledged_by: row.get(7)?,
         acknowledged_at_unix_s: row.get(8)?,
+        work_order: row.get(9)?,
     })
 }
 
@@ -472,6 +478,9 @@ mod tests {
     #[test]
     fn the_outbox_holds_each_event_once_per_webhook_until_delivered() {
         let store = Store::in_memory().expect("opens");
+        store.record_alarm(&alarm(7, None)).expect("recorded");
+        let status = |store: &Store| store.alarm(7).expect("read").and_then(|a| a.work_order);
+        assert_eq!(status(&store), None);
         let hooks = vec!["http://a/".to_owned(), "http://b/".to_owned()];
         assert_eq!(
             store
@@ -479,6 +488,7 @@ mod tests {
                 .expect("enqueued"),
             2
         );
+        assert_eq!(status(&store).as_deref(), Some("requested"));
         assert_eq!(
             store
                 .enqueue("e1", "{}", Some(7), &hooks, 11.0)
@@ -487,6 +497,11 @@ mod tests {
         );
         assert_eq!(store.due(10.0, 10).expect("due").len(), 2);
         store.delivered("e1", "http://a/", 12.0).expect("delivered");
+        assert_eq!(
+            status(&store).as_deref(),
+            Some("requested"),
+            "b has not got it"
+        );
         store
             .attempt_failed("e1", "http://b/", "connection refused", Some(20.0))
             .expect("retry");
@@ -500,6 +515,7 @@ mod tests {
         store
             .attempt_failed("e1", "http://b/", "HTTP 400", None)
             .expect("give up");
+        assert_eq!(status(&store).as_deref(), Some("failed"));
         assert_eq!(
             store.outbox_counts().expect("counts"),
             OutboxCounts {

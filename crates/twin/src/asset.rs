@@ -277,6 +277,7 @@ impl AssetState {
             .filter(|o| o.t <= t)
             .map(|o| o.reason.as_str())
             .collect();
+        reasons.sort_unstable();
         reasons.dedup();
         (!reasons.is_empty()).then(|| reasons.join("; "))
     }

@@ -23,6 +23,11 @@ pub struct FailureMode {
     pub item: &'static str,
 }
 
+impl FailureMode {
+    /// Vibration (or a request) whose cause the twin cannot name.
+    pub const UNKNOWN: FailureMode = mode("VIB", "Vibration", "1.2", "Vibration", "Unknown");
+}
+
 const fn mode(
     code: &'static str,
     mode: &'static str,
@@ -59,7 +64,7 @@ pub fn failure_mode(asset: &AssetState) -> FailureMode {
     if hot {
         return mode("OHE", "Overheating", "2.7", "Overheating", "Bearing");
     }
-    mode("VIB", "Vibration", "1.2", "Vibration", "Unknown")
+    FailureMode::UNKNOWN
 }
 
 fn for_verdict(verdict: Verdict) -> Option<FailureMode> {

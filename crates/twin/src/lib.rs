@@ -23,6 +23,7 @@ pub mod asset;
 pub mod attention;
 pub mod baseline;
 pub mod clock;
+pub mod deep_link;
 pub mod event;
 pub mod failure_mode;
 pub mod history;

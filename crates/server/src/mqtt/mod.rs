@@ -146,7 +146,8 @@ fn handle(
         }
         return;
     }
-    let arrival = arrival_time();
+    // The gateway's wall clock, whatever clock the stream runs on.
+    let arrival = crate::unix_now();
     match mapping::map_message(&config.topics, topic, payload, arrival) {
         Some(Ok(Mapped::Text(text))) => {
             let _ = admit(state, Source::Mqtt, Incoming::Text(&text));
@@ -162,13 +163,6 @@ fn handle(
             .rejected(Source::Mqtt, &format!("{topic}: {reason}")),
         None => {}
     }
-}
-
-/// The gateway's wall clock, whatever clock the stream runs on.
-fn arrival_time() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 fn apply(state: &AppState, client: &AsyncClient, action: Action) {
@@ -212,7 +206,7 @@ fn apply(state: &AppState, client: &AsyncClient, action: Action) {
                     .fold(f64::NEG_INFINITY, f64::max)
             };
             let message = TextMessage::Offline {
-                t: arrival_time().max(last_data),
+                t: crate::unix_now().max(last_data),
                 sensors,
                 reason,
             };

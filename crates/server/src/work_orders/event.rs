@@ -4,6 +4,8 @@
 //! `docs/schemas/maintenance-requested.schema.json`; the mapping onto SAP PM
 //! and IBM Maximo is in `docs/work-orders.md`.
 
+use linetwin_twin::deep_link::DeepLink;
+use linetwin_twin::failure_mode::FailureMode;
 use serde::Serialize;
 
 pub const EVENT_TYPE: &str = "linetwin.maintenance.requested";
@@ -21,15 +23,6 @@ pub enum Origin {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FailureModeData {
-    pub code: &'static str,
-    pub mode: &'static str,
-    pub mechanism_code: &'static str,
-    pub mechanism: &'static str,
-    pub item: &'static str,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RemainingLife {
     pub median_h: f64,
     pub low_h: f64,
@@ -44,7 +37,7 @@ pub struct MaintenanceRequest {
     pub asset_name: String,
     /// The sensor whose data raised it, when one did.
     pub sensor: Option<String>,
-    pub failure_mode: FailureModeData,
+    pub failure_mode: FailureMode,
     /// `advisory`, `warning` or `critical`.
     pub severity: String,
     /// The ISO 20816-3 zone letter when raised.
@@ -107,22 +100,10 @@ pub fn event_id(line_id: &str, alarm_id: u64) -> String {
 }
 
 /// The viewer opened at a data time with an asset selected: the timeline's
-/// own deep link, `#t=…&asset=…`.
+/// own deep link.
 pub fn deep_link(viewer_url: &str, asset: &str, t: f64) -> String {
     let base = viewer_url.trim_end_matches('/');
-    format!("{base}/#t={t:.1}&asset={}", percent_encode(asset))
-}
-
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    format!("{base}/{}", DeepLink::fragment(t, Some(asset)))
 }
 
 /// Unix seconds as RFC 3339 in UTC, to the millisecond
@@ -192,13 +173,7 @@ mod tests {
             asset: "P1".into(),
             asset_name: "Pump".into(),
             sensor: Some("P1-DE-V".into()),
-            failure_mode: FailureModeData {
-                code: "VIB",
-                mode: "Vibration",
-                mechanism_code: "2.6",
-                mechanism: "Fatigue",
-                item: "Bearing",
-            },
+            failure_mode: FailureMode::UNKNOWN,
             severity: "critical".into(),
             zone: "D".into(),
             evidence: "P1-DE-V: 11.3 mm/s".into(),

@@ -19,9 +19,10 @@ use tokio::sync::Notify;
 
 use crate::gateway_twin::GatewayTwin;
 use crate::store::{Store, StoreError, StoredAlarm};
+use crate::unix_now;
 use config::{WebhookUrl, WorkOrderConfig};
 use delivery::Outcome;
-use event::{CloudEvent, FailureModeData, MaintenanceRequest, Origin, RemainingLife};
+use event::{CloudEvent, MaintenanceRequest, Origin, RemainingLife};
 
 /// Retries: 1 s doubling to 5 min, jittered, for as long as it takes.
 const RETRY: Backoff = Backoff {
@@ -56,12 +57,6 @@ pub(crate) struct WorkOrders {
     source: String,
     viewer_url: String,
     wake: Notify,
-}
-
-fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl WorkOrders {
@@ -188,7 +183,7 @@ impl WorkOrders {
         let line = twin.line();
         let asset_spec = line.asset(&alarm.asset);
         let state = twin.twin().asset(&alarm.asset);
-        let mode = state.map(linetwin_twin::failure_mode::failure_mode);
+
         let remaining_life = asset_spec
             .map(|spec| linetwin_twin::prognosis::prognose(twin.twin(), spec))
             .filter(|p| p.median_h.is_finite() && p.sensor.is_some())
@@ -204,21 +199,9 @@ impl WorkOrders {
             sensor: state
                 .and_then(|s| s.worst_sensor())
                 .map(|(id, _)| id.clone()),
-            failure_mode: mode.map_or(
-                FailureModeData {
-                    code: "VIB",
-                    mode: "Vibration",
-                    mechanism_code: "1.2",
-                    mechanism: "Vibration",
-                    item: "Unknown",
-                },
-                |m| FailureModeData {
-                    code: m.code,
-                    mode: m.mode,
-                    mechanism_code: m.mechanism_code,
-                    mechanism: m.mechanism,
-                    item: m.item,
-                },
+            failure_mode: state.map_or(
+                linetwin_twin::failure_mode::FailureMode::UNKNOWN,
+                linetwin_twin::failure_mode::failure_mode,
             ),
             severity: alarm.severity.clone(),
             zone: alarm.level.clone(),
@@ -340,5 +323,6 @@ fn stored(alarm: &Alarm) -> StoredAlarm {
         message: alarm.message.clone(),
         acknowledged_by: None,
         acknowledged_at_unix_s: None,
+        work_order: None,
     }
 }
