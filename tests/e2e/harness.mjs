@@ -48,25 +48,34 @@ export async function waitFor(page, description, predicate, timeoutMs, arg) {
 
 export const state = (page) => page.evaluate(() => window.linetwin.state());
 
-/// Clicks an asset as a person would at 1-2 frames/s: move there, wait, press,
-/// wait, release. The view can move under the pointer (a panel that opens
-/// reframes the line), so it aims again when the asset moved before the press,
-/// and clicks again when a click was lost that way. Resolves with the number of
-/// clicks it took; fails after `tries`.
-export async function clickAsset(page, id, tries = 3) {
+/// Resolves once the page has drawn `count` more frames: at 0.2-1 frames/s a
+/// fixed wait can fall inside one frame, and input the app has not seen in a
+/// frame is not yet input.
+export async function framesPass(page, count) {
+  const start = await page.evaluate(() => window.linetwin.state().frames_rendered);
+  await page.waitForFunction(({ start, count }) => window.linetwin.state().frames_rendered >= start + count,
+    { start, count }, { timeout: 60000, polling: 100 });
+}
+
+/// Clicks an asset as a person would: move there, press and release, each
+/// seen by the app in a frame of its own. The view can move under the
+/// pointer (a panel that opens reframes the line), so it aims again when the
+/// asset moved before the press, and clicks again when a click was lost that
+/// way. Resolves with the number of clicks it took; fails after `tries`.
+export async function clickAsset(page, id, tries = 5) {
   const onScreen = (asset) => { const a = window.linetwin.state().assets[asset]; return a && a.clickable && a.screen; };
   let lastReason = '';
   for (let attempt = 1; attempt <= tries; attempt++) {
     const aim = await (await waitFor(page, `a clickable ${id} on screen`, onScreen, 30000, id)).jsonValue();
     await page.mouse.move(aim[0], aim[1]);
-    await page.waitForTimeout(1000);
+    await framesPass(page, 2);
     const now = await page.evaluate(onScreen, id);
     if (!now || Math.hypot(now[0] - aim[0], now[1] - aim[1]) > 4) {
       lastReason = `${id} moved on screen from ${JSON.stringify(aim)} to ${JSON.stringify(now)} before the press`;
       continue;
     }
     await page.mouse.down();
-    await page.waitForTimeout(400);
+    await framesPass(page, 1);
     await page.mouse.up();
     try {
       await page.waitForFunction((asset) => window.linetwin.state().selection === asset, id, { timeout: 15000, polling: 250 });
