@@ -43,6 +43,14 @@ pub(crate) fn feed_stream(
                     changes.write(TwinChanged(event));
                 }
             }
+            StreamEvent::Baseline {
+                sensor,
+                t,
+                value_mm_s,
+                by,
+            } => {
+                twin.0.set_baseline(sensor, *t, *value_mm_s, by.as_deref());
+            }
             StreamEvent::Offline { t, sensors, reason } => {
                 let events = twin.0.offline(*t, sensors, reason);
                 changes.write_batch(events.into_iter().map(TwinChanged));

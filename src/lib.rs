@@ -45,6 +45,7 @@ impl PluginGroup for TwinLogicPlugins {
             .add(line_source::LineSourcePlugin)
             .add(stream::StreamPlugin)
             .add(twin_state::TwinPlugin)
+            .add(gateway_record::GatewayRecordPlugin)
             .add(diagnosis::DiagnosisPlugin)
             .add(prognosis::PrognosisPlugin)
             .add(what_if::WhatIfPlugin)

@@ -94,6 +94,13 @@ pub enum StreamEvent {
     Caption(Caption),
     /// The gateway's record: a person acknowledged this alarm.
     Acknowledged { alarm: u64, by: String },
+    /// The gateway's record: a sensor's baseline (`None`: learn it afresh).
+    Baseline {
+        sensor: String,
+        t: f64,
+        value_mm_s: Option<f64>,
+        by: Option<String>,
+    },
     /// These sensors' source is gone since `t` (a node died), for `reason`.
     Offline {
         t: f64,
@@ -200,6 +207,19 @@ fn drain_inbox(
             }
             Ok(Some(Decoded::Text(TextMessage::Acknowledged { alarm, by, .. }))) => {
                 events.write(StreamEvent::Acknowledged { alarm, by });
+            }
+            Ok(Some(Decoded::Text(TextMessage::Baseline {
+                sensor,
+                t,
+                value_mm_s,
+                by,
+            }))) => {
+                events.write(StreamEvent::Baseline {
+                    sensor,
+                    t,
+                    value_mm_s,
+                    by,
+                });
             }
             Ok(Some(Decoded::Text(TextMessage::Offline { t, sensors, reason }))) => {
                 events.write(StreamEvent::Offline { t, sensors, reason });

@@ -29,6 +29,7 @@ impl Plugin for TwinPlugin {
     fn build(&self, app: &mut App) {
         app.add_message::<TwinChanged>()
             .add_message::<AcknowledgeAlarm>()
+            .add_message::<crate::gateway_record::RecordRequest>()
             .add_systems(
                 Update,
                 (
@@ -58,14 +59,18 @@ fn create_twin(
     commands.insert_resource(TwinState(Twin::new(&line.0, config)));
 }
 
+/// Acknowledged here at once; the gateway's record is told (a refusal
+/// there, for an alarm its twin did not raise with this id, leaves the
+/// local acknowledgement standing).
 fn acknowledge(
     mut requests: MessageReader<AcknowledgeAlarm>,
     mut twin: ResMut<TwinState>,
     mut changes: MessageWriter<TwinChanged>,
+    mut record: MessageWriter<crate::gateway_record::RecordRequest>,
 ) {
     for AcknowledgeAlarm(id) in requests.read() {
         if let Some(event) = twin.0.acknowledge(*id) {
-            crate::gateway_record::send_acknowledgement(*id);
+            record.write(crate::gateway_record::RecordRequest::Acknowledge(*id));
             changes.write(TwinChanged(event));
         }
     }

@@ -35,6 +35,7 @@ pub struct SnapshotSources<'a> {
     pub story: Option<&'a crate::scenario_remote::Story>,
     pub cursor: Option<&'a crate::timeline::TimeCursor>,
     pub captions: Option<&'a crate::timeline::CaptionLog>,
+    pub record: Option<&'a crate::gateway_record::GatewayRecord>,
 }
 
 /// Each asset's motion (its pace, or "still" in the past, and the turns and
@@ -122,6 +123,14 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
                 "offline": asset.sensors.iter()
                     .filter_map(|(id, s)| Some((id.clone(), Value::from(s.offline.clone()?))))
                     .collect::<serde_json::Map<_, _>>(),
+                // Each vibration sensor's baseline, and who had it learned afresh.
+                "baselines": s.twin.and_then(|t| t.asset(id)).map(|a| a.sensors.iter()
+                    .filter(|(_, v)| v.kind == linetwin_core::line::SensorKind::Vibration)
+                    .map(|(sensor, v)| (sensor.clone(), json!({
+                        "value_mm_s": v.baseline.value_mm_s,
+                        "commissioned_by": v.baseline.commissioned_by,
+                    })))
+                    .collect::<serde_json::Map<_, _>>()),
                 "velocity_mm_s": asset.velocity_mm_s,
                 "last_update_s": asset.last_update,
                 "age_s": asset.last_update.zip(now).map(|(t, now)| now - t),
@@ -147,6 +156,7 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
                 "acknowledged_by": a.acknowledged_by, "active": a.active,
                 "raised_at": a.raised_at, "cleared_at": a.cleared_at,
                 "age_s": now.map(|now| now - a.raised_at),
+                "work_order": s.record.and_then(|r| r.work_orders.get(&a.id)),
             })
         })
         .collect();
@@ -174,6 +184,12 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         "selection": s.selection.0,
         "inspector": inspector,
         "alarms": alarms,
+        "record": s.record.map(|r| json!({
+            "alarm_ids": r.alarms.iter().map(|a| a.id).collect::<Vec<_>>(),
+            "last_answer": r.last_answer,
+            "plans_sent": r.plans_sent,
+            "waiting": r.waiting.len(),
+        })),
         "diagnosis": {
             "executor": s.executor,
             "blocks": s.diagnosis.blocks,
@@ -309,7 +325,11 @@ impl Plugin for WebApiPlugin {
         app.add_systems(Startup, web::install)
             .add_systems(
                 PreUpdate,
-                (web::forward_acknowledgements, web::forward_what_if),
+                (
+                    web::forward_acknowledgements,
+                    web::forward_what_if,
+                    web::forward_record_requests,
+                ),
             )
             .add_systems(Last, (web::publish_snapshot, web::dispatch_events));
         #[cfg(not(target_arch = "wasm32"))]
@@ -341,6 +361,15 @@ mod web {
         static WINDOW_REQUESTS: RefCell<Option<bool>> = const { RefCell::new(None) };
         static STORY_COMMANDS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
         static SEEK_REQUESTS: RefCell<Vec<Option<f64>>> = const { RefCell::new(Vec::new()) };
+        static RECORD_REQUESTS: RefCell<Vec<PageRecordRequest>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// What the page asks of the gateway's record.
+    enum PageRecordRequest {
+        AskForMaintenance(u64),
+        RelearnBaseline(String),
+        /// The what-if result with this index.
+        SendPlan(usize),
     }
 
     pub(super) fn install() {
@@ -416,6 +445,39 @@ mod web {
         });
         let _ = js_sys::Reflect::set(&api, &"seek".into(), seek.as_ref());
         seek.forget();
+        // `askForMaintenance(alarmId)`, `relearnBaseline(sensor)` and
+        // `sendPlan(index)` (a what-if result's plan) go to the gateway's
+        // record; its answer shows in `state().record.last_answer`.
+        let ask = Closure::<dyn Fn(f64)>::new(|id: f64| {
+            if id.is_finite() && id >= 0.0 {
+                RECORD_REQUESTS.with(|r| {
+                    r.borrow_mut()
+                        .push(PageRecordRequest::AskForMaintenance(id as u64))
+                });
+            }
+        });
+        let _ = js_sys::Reflect::set(&api, &"askForMaintenance".into(), ask.as_ref());
+        ask.forget();
+        let relearn = Closure::<dyn Fn(JsValue)>::new(|sensor: JsValue| {
+            if let Some(sensor) = sensor.as_string() {
+                RECORD_REQUESTS.with(|r| {
+                    r.borrow_mut()
+                        .push(PageRecordRequest::RelearnBaseline(sensor))
+                });
+            }
+        });
+        let _ = js_sys::Reflect::set(&api, &"relearnBaseline".into(), relearn.as_ref());
+        relearn.forget();
+        let send_plan = Closure::<dyn Fn(f64)>::new(|index: f64| {
+            if index.is_finite() && index >= 0.0 {
+                RECORD_REQUESTS.with(|r| {
+                    r.borrow_mut()
+                        .push(PageRecordRequest::SendPlan(index as usize))
+                });
+            }
+        });
+        let _ = js_sys::Reflect::set(&api, &"sendPlan".into(), send_plan.as_ref());
+        send_plan.forget();
         let _ = js_sys::Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
         // The closure lives as long as the page.
         state.forget();
@@ -433,6 +495,7 @@ mod web {
         story: Option<Res<'w, crate::scenario_remote::Story>>,
         cursor: Option<Res<'w, crate::timeline::TimeCursor>>,
         captions: Option<Res<'w, crate::timeline::CaptionLog>>,
+        record: Option<Res<'w, crate::gateway_record::GatewayRecord>>,
         motion: Option<Res<'w, crate::motion::MotionReport>>,
         beacons: Option<Res<'w, crate::ui::BeaconPositions>>,
         layout: Option<Res<'w, crate::ui::layout::Layout>>,
@@ -475,6 +538,7 @@ mod web {
             story: extras.story.as_deref(),
             cursor: extras.cursor.as_deref(),
             captions: extras.captions.as_deref(),
+            record: extras.record.as_deref(),
         };
         let mut value = snapshot(&sources);
         if let (Some(motion), Some(beacons)) = (extras.motion.as_deref(), extras.beacons.as_deref())
@@ -533,6 +597,36 @@ mod web {
             if known {
                 selection.0 = wanted;
             }
+        }
+    }
+
+    /// The page's requests to the gateway's record, as the app's messages.
+    pub(super) fn forward_record_requests(
+        what_if: Res<WhatIf>,
+        twin: Option<Res<TwinState>>,
+        mut record: MessageWriter<crate::gateway_record::RecordRequest>,
+    ) {
+        use crate::gateway_record::{RecordRequest, VIEWER};
+        for request in RECORD_REQUESTS.with(|r| std::mem::take(&mut *r.borrow_mut())) {
+            let request = match request {
+                PageRecordRequest::AskForMaintenance(id) => RecordRequest::AskForMaintenance(id),
+                PageRecordRequest::RelearnBaseline(sensor) => {
+                    RecordRequest::RelearnBaseline(sensor)
+                }
+                PageRecordRequest::SendPlan(index) => {
+                    let t = twin.as_deref().and_then(|t| t.0.data_time());
+                    match t.and_then(|t| what_if.order(index, VIEWER, t)) {
+                        Some(order) => RecordRequest::SendPlan(Box::new(order)),
+                        None => {
+                            warn!(
+                                "sendPlan({index}): no what-if result with a plan that does something"
+                            );
+                            continue;
+                        }
+                    }
+                }
+            };
+            record.write(request);
         }
     }
 
@@ -674,6 +768,7 @@ mod tests {
             story: None,
             cursor: Some(&cursor),
             captions: None,
+            record: None,
         };
         let value = snapshot(&sources);
         assert_eq!(value["assets"]["M1"]["rul"]["state"], "no degradation");

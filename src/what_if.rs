@@ -137,11 +137,33 @@ impl WhatIfStatus {
     }
 }
 
+impl WhatIf {
+    /// Result `index`'s plan as an order for the CMMS, at data time `t`.
+    pub fn order(
+        &self,
+        index: usize,
+        by: &str,
+        t: f64,
+    ) -> Option<linetwin_forecast::order::PlanOrder> {
+        match &self.status {
+            WhatIfStatus::Done(outcome) => outcome.order(&self.asked, index, by, t),
+            _ => None,
+        }
+    }
+
+    /// Whether result `index`'s plan does anything (there is something to send).
+    pub fn has_actions(&self, outcome: &WhatIfOutcome, index: usize) -> bool {
+        outcome.order(&self.asked, index, "", 0.0).is_some()
+    }
+}
+
 #[derive(Resource, Debug, Default)]
 pub struct WhatIf {
     pub status: WhatIfStatus,
     /// The asset the question was about (its trajectories are kept).
     pub focus: Option<String>,
+    /// The plans asked about (the twin's proposal comes with the outcome).
+    pub asked: Vec<Plan>,
     next_id: JobId,
     pub runs: u64,
 }
@@ -238,6 +260,7 @@ fn start(
         .asset
         .clone()
         .or_else(|| propose_for.first().cloned());
+    what_if.asked = plans.clone();
     let job = WhatIfJob {
         model,
         plans,

@@ -99,6 +99,40 @@ pub fn legend(ui: &mut egui::Ui) {
     ui.small("Drag: orbit · right-drag: pan · wheel/pinch: zoom · click: details · Esc: close");
 }
 
+/// The sensor's baseline in a line, and the button that has it learned
+/// afresh after maintenance (the gateway records it and tells every viewer).
+fn baseline_row(
+    ui: &mut egui::Ui,
+    sensor: &str,
+    view: &linetwin_twin::SensorView,
+    requests: &mut Vec<crate::gateway_record::RecordRequest>,
+) {
+    ui.horizontal(|ui| {
+        let baseline = &view.baseline;
+        let text = match (baseline.value_mm_s, baseline.commissioned_by.as_deref()) {
+            (Some(v), Some(by)) => format!("baseline {v:.2} mm/s, learned afresh for {by}"),
+            (Some(v), None) => format!("baseline {v:.2} mm/s"),
+            (None, Some(by)) => format!(
+                "baseline: learning afresh for {by} ({} blocks to go)",
+                baseline.blocks_to_go()
+            ),
+            (None, None) => format!("baseline: learning ({} blocks to go)", baseline.blocks_to_go()),
+        };
+        ui.small(text);
+        if ui
+            .small_button("Learn afresh")
+            .on_hover_text(
+                "After maintenance: the next blocks become this machine's normal level (ISO 20816-3 baseline), for every viewer and the gateway",
+            )
+            .clicked()
+        {
+            requests.push(crate::gateway_record::RecordRequest::RelearnBaseline(
+                sensor.to_owned(),
+            ));
+        }
+    });
+}
+
 /// Returns true when the user closed the panel.
 pub fn details(
     ui: &mut egui::Ui,
@@ -107,6 +141,7 @@ pub fn details(
     inspection: &Inspection,
     prognosis: Option<&AssetPrognosis>,
     past: Option<&Moment>,
+    requests: &mut Vec<crate::gateway_record::RecordRequest>,
 ) -> bool {
     let mut close = false;
     let now = twin.now().unwrap_or(0.0);
@@ -221,6 +256,9 @@ pub fn details(
             }
             if let Some(view) = view {
                 if sensor.kind == SensorKind::Vibration {
+                    if past.is_none() {
+                        baseline_row(ui, &sensor.id, view, requests);
+                    }
                     egui::CollapsingHeader::new("Inspector: why, spectra, trends")
                         .id_salt(("inspector", &sensor.id))
                         .default_open(worst.as_deref() == Some(sensor.id.as_str()))

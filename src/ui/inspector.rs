@@ -116,8 +116,12 @@ pub fn sensor_inspector(
         ));
     }
     if let (Some(baseline), Some(limit)) = (state.baseline.value_mm_s, state.baseline_limit_mm_s) {
+        let learned = match &state.baseline.commissioned_by {
+            Some(by) => format!("learned afresh for {by}"),
+            None => "median of its first blocks".to_owned(),
+        };
         ui.small(format!(
-            "• baseline {baseline:.2} mm/s (median of its first {} blocks); ISO 20816-3 baseline-change limit {limit:.2} mm/s",
+            "• baseline {baseline:.2} mm/s ({learned}, {} blocks); ISO 20816-3 baseline-change limit {limit:.2} mm/s",
             linetwin_twin::baseline::BASELINE_BLOCKS
         ));
     }

@@ -242,6 +242,22 @@ pub struct Outlook<'w> {
     layout: ResMut<'w, layout::Layout>,
 }
 
+/// Sending a what-if plan to the gateway's record.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct RecordSending<'w> {
+    requests: MessageWriter<'w, crate::gateway_record::RecordRequest>,
+    record: Option<Res<'w, crate::gateway_record::GatewayRecord>>,
+    twin: Option<Res<'w, TwinState>>,
+}
+
+/// The alarm list's actions and the gateway's record.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct RecordActions<'w> {
+    acknowledge: MessageWriter<'w, AcknowledgeAlarm>,
+    requests: MessageWriter<'w, crate::gateway_record::RecordRequest>,
+    record: Option<Res<'w, crate::gateway_record::GatewayRecord>>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn draw_panels(
     mut contexts: EguiContexts,
@@ -255,12 +271,13 @@ fn draw_panels(
     inspection: Res<Inspection>,
     notice: Res<LatestNotice>,
     screen: Res<ScreenPositions>,
-    mut acknowledge: MessageWriter<AcknowledgeAlarm>,
+    mut actions: RecordActions,
     mut selection: ResMut<Selection>,
     mut guard: ResMut<PointerGuard>,
     mut free: ResMut<FreeViewport>,
     mut outlook: Outlook,
 ) {
+    let mut requests = Vec::new();
     let Ok(ctx) = contexts.ctx_mut() else { return };
     let twin = twin.as_deref().map(|t| &t.0);
     let now = twin.and_then(|t| t.now());
@@ -322,14 +339,23 @@ fn draw_panels(
             outlook.seeks.write(crate::timeline::Seek(wanted));
         }
     }
+    let recorded = actions
+        .record
+        .as_deref()
+        .is_some_and(|r| !r.alarms.is_empty());
     if let (Some(twin), Some(_)) = (twin, line.as_ref())
-        && !twin.alarms().is_empty()
+        && (!twin.alarms().is_empty() || recorded)
     {
         egui::Panel::bottom("alarms")
             .resizable(true)
             .default_size(130.0)
             .show(&mut root, |ui| {
-                alarm_panel::show(ui, twin, &mut selection, &mut acknowledge, past);
+                let alarm_actions = alarm_panel::AlarmActions {
+                    acknowledge: &mut actions.acknowledge,
+                    record: actions.record.as_deref(),
+                    requests: &mut requests,
+                };
+                alarm_panel::show(ui, twin, &mut selection, alarm_actions, past);
             });
     }
     if let Some(line) = line.as_deref() {
@@ -363,7 +389,16 @@ fn draw_panels(
                             .prognoses
                             .as_ref()
                             .and_then(|p| p.by_asset.get(&asset.id));
-                        if asset_panel::details(ui, &asset, twin, &inspection, prognosis, past) {
+                        let close = asset_panel::details(
+                            ui,
+                            &asset,
+                            twin,
+                            &inspection,
+                            prognosis,
+                            past,
+                            &mut requests,
+                        );
+                        if close {
                             selection.0 = None;
                         }
                     });
@@ -404,8 +439,27 @@ fn draw_panels(
         }
     }
 
+    if let Some(answer) = actions
+        .record
+        .as_deref()
+        .and_then(|r| r.last_answer.as_deref())
+    {
+        record_answer(ctx, answer, viewport);
+    }
+    actions.requests.write_batch(requests);
+
     let pointer = ctx.pointer_latest_pos();
     guard.over_ui = ctx.is_pointer_over_egui() || pointer.is_some_and(|p| !viewport.contains(p));
+}
+
+/// What the gateway said of the latest request, in a corner of the scene.
+fn record_answer(ctx: &egui::Context, answer: &str, viewport: egui::Rect) {
+    egui::Area::new("record-answer".into())
+        .fixed_pos(viewport.left_bottom() + egui::vec2(8.0, -28.0))
+        .interactable(false)
+        .show(ctx, |ui| {
+            ui.small(answer);
+        });
 }
 
 /// The kiosk's screen instead of the panels.
@@ -461,6 +515,7 @@ fn draw_what_if(
     mut cancel: MessageWriter<CancelWhatIf>,
     mut show: MessageWriter<ShowForecast>,
     free: Res<FreeViewport>,
+    mut record: RecordSending,
 ) {
     let Ok(ctx) = contexts.ctx_mut() else { return };
     let Some(line) = line else { return };
@@ -495,7 +550,29 @@ fn draw_what_if(
     if !window.open {
         return;
     }
-    let requests = what_if_panel::show(ctx, &mut window, &line.0, &prognoses, &what_if, &forecast);
+    let sending = what_if_panel::Sending {
+        possible: record.record.is_some() && record.twin.is_some(),
+        sent: record.record.as_deref().map(|r| &r.plans_sent),
+    };
+    let requests = what_if_panel::show(
+        ctx,
+        &mut window,
+        &line.0,
+        &prognoses,
+        &what_if,
+        &forecast,
+        &sending,
+    );
+    let now = record.twin.as_deref().and_then(|t| t.0.data_time());
+    if let (Some(index), Some(t)) = (requests.send_plan, now)
+        && let Some(order) = what_if.order(index, crate::gateway_record::VIEWER, t)
+    {
+        record
+            .requests
+            .write(crate::gateway_record::RecordRequest::SendPlan(Box::new(
+                order,
+            )));
+    }
     if let Some(request) = requests.run {
         run.write(request);
     }

@@ -96,6 +96,16 @@ pub struct Requests {
     pub cancel: bool,
     /// `Some(None)`: back to live; `Some(Some(..))`: this date and plan.
     pub forecast: Option<Option<(f64, usize)>>,
+    /// Send this result's plan to the CMMS.
+    pub send_plan: Option<usize>,
+}
+
+/// Which plans can be sent, and which were.
+pub struct Sending<'a> {
+    /// The gateway's record is there to take them.
+    pub possible: bool,
+    /// Plan names sent, with their event id.
+    pub sent: Option<&'a std::collections::BTreeMap<String, String>>,
 }
 
 pub fn show(
@@ -105,11 +115,13 @@ pub fn show(
     prognoses: &Prognoses,
     what_if: &WhatIf,
     forecast: &ForecastView,
+    sending: &Sending,
 ) -> Requests {
     let mut requests = Requests {
         run: None,
         cancel: false,
         forecast: None,
+        send_plan: None,
     };
     let mut open = window.open;
     egui::Window::new("What if…")
@@ -121,7 +133,7 @@ pub fn show(
             controls(ui, window, line, prognoses, what_if, &mut requests);
             if let WhatIfStatus::Done(outcome) = &what_if.status {
                 ui.separator();
-                results(ui, outcome, what_if.focus.as_deref());
+                results(ui, outcome, what_if, sending, &mut requests);
                 ui.separator();
                 forecast_controls(ui, window, outcome, line, &mut requests);
             }
@@ -246,7 +258,14 @@ const PLAN_COLOURS: [egui::Color32; 6] = [
     egui::Color32::from_rgb(120, 120, 120),
 ];
 
-fn results(ui: &mut egui::Ui, outcome: &linetwin_jobs::WhatIfOutcome, focus: Option<&str>) {
+fn results(
+    ui: &mut egui::Ui,
+    outcome: &linetwin_jobs::WhatIfOutcome,
+    what_if: &WhatIf,
+    sending: &Sending,
+    requests: &mut Requests,
+) {
+    let focus = what_if.focus.as_deref();
     if let Some(recommendation) = &outcome.recommendation {
         ui.colored_label(
             egui::Color32::from_rgb(60, 190, 90),
@@ -265,7 +284,7 @@ fn results(ui: &mut egui::Ui, outcome: &linetwin_jobs::WhatIfOutcome, focus: Opt
     };
     egui::Grid::new("what-if-table")
         .striped(true)
-        .num_columns(7)
+        .num_columns(8)
         .show(ui, |ui| {
             for heading in [
                 "plan",
@@ -275,6 +294,7 @@ fn results(ui: &mut egui::Ui, outcome: &linetwin_jobs::WhatIfOutcome, focus: Opt
                 "P90 h",
                 "failures",
                 "life after",
+                "",
             ] {
                 ui.strong(heading);
             }
@@ -304,6 +324,24 @@ fn results(ui: &mut egui::Ui, outcome: &linetwin_jobs::WhatIfOutcome, focus: Opt
                     }
                     None => {
                         ui.label("");
+                        ui.label("");
+                    }
+                }
+                let has_actions = what_if.has_actions(outcome, i);
+                match sending.sent.and_then(|s| s.get(&result.plan)) {
+                    Some(id) => {
+                        ui.weak("sent").on_hover_text(format!("event {id}"));
+                    }
+                    None if sending.possible && has_actions => {
+                        if ui
+                            .small_button("Send to CMMS")
+                            .on_hover_text("The gateway sends this plan, its dates and these numbers to the CMMS")
+                            .clicked()
+                        {
+                            requests.send_plan = Some(i);
+                        }
+                    }
+                    None => {
                         ui.label("");
                     }
                 }

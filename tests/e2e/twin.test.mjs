@@ -146,6 +146,24 @@ describe('linetwin in headless Chromium', () => {
       await waitFor(page, 'the acknowledgement back from the gateway\'s record',
         (id) => window.linetwin.state().alarms.find((a) => a.id === id).acknowledged_by === 'viewer', 30000, alarm.id);
     }
+    // The gateway's record keeps each sensor's baseline and every viewer takes it:
+    // a reload or a restart never learns a worn machine as normal.
+    const sensors = await page.evaluate(async () => (await fetch('api/sensors')).json());
+    const recorded = sensors.sensors.find((x) => x.asset === faultedAsset && x.baseline && typeof x.baseline.value_mm_s === 'number');
+    assert.ok(recorded, `the gateway recorded a baseline for ${faultedAsset}: ${JSON.stringify(sensors.sensors.filter((x) => x.asset === faultedAsset))}`);
+    report.gateway_baseline = { sensor: recorded.sensor, value_mm_s: recorded.baseline.value_mm_s, last: recorded.last };
+    await waitFor(page, 'the gateway\'s baseline in the browser',
+      (r) => { const b = window.linetwin.state().assets[r.asset].baselines[r.sensor]; return b && b.value_mm_s === r.value; },
+      30000, { asset: faultedAsset, sensor: recorded.sensor, value: recorded.baseline.value_mm_s });
+    // The viewer reads the record too, episodes from before it loaded included.
+    await waitFor(page, 'the gateway\'s alarm record in the viewer',
+      (id) => { const r = window.linetwin.state().record; return r && r.alarm_ids.includes(id); }, 30000, theirs[0].id);
+    // Asking for maintenance goes to the gateway, which says why it cannot send one here.
+    await page.evaluate((id) => window.linetwin.askForMaintenance(id), theirs[0].id);
+    const answer = await waitFor(page, 'the gateway\'s answer to a maintenance request',
+      () => { const r = window.linetwin.state().record; return r && r.last_answer && r.last_answer.includes('maintenance request') && r.last_answer; }, 30000);
+    report.maintenance_request_answer = await answer.jsonValue();
+    assert.match(report.maintenance_request_answer, /no webhook is configured/);
     report.diagnosis = s.diagnosis;
     report.data_time = s.data_time;
     assert.equal(s.diagnosis.executor, 'worker', 'diagnosis runs in the Web Worker');

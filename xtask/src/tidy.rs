@@ -64,6 +64,10 @@ const CLOCK_ALLOWED: &[(&str, &str)] = &[
         "presentation: the kiosk tour's pace, the camera's flight and drift, the banner's burn-in shift",
     ),
     ("src/web_api.rs", "measures the time to the first frame"),
+    (
+        "src/gateway_record.rs",
+        "how often the record's work-order states are read: a display, not a decision",
+    ),
     ("crates/worker/src/lib.rs", "measures compute time per job"),
 ];
 

@@ -1,4 +1,4 @@
-//! The linetwin wire protocol, version 2 (documented in `docs/protocol.md`).
+//! The linetwin wire protocol, version 3 (documented in `docs/protocol.md`).
 //!
 //! Text frames carry JSON objects tagged by `"type"`; binary frames carry one
 //! waveform block each. Decoding never panics: anything malformed comes back
@@ -6,9 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 2;
-/// The oldest version this build still reads: version 2 only added
-/// `offline` and `acknowledged`, so a version-1 stream (an old recording) reads unchanged.
+pub const PROTOCOL_VERSION: u32 = 3;
+/// The oldest version this build still reads: versions 2 and 3 only added
+/// messages (`offline`, `acknowledged`; `baseline`), so a version-1 stream
+/// (an old recording) reads unchanged.
 pub const OLDEST_READABLE_PROTOCOL: u32 = 1;
 
 /// First four bytes of every waveform frame.
@@ -70,6 +71,19 @@ pub enum TextMessage {
         alarm: u64,
         by: String,
         at_unix_s: f64,
+    },
+    /// A vibration sensor's ISO 20816-3 baseline from the gateway's record:
+    /// `value_mm_s` learned at data time `t` (from its first blocks, or
+    /// afresh because `by` asked), or, with no value, learned afresh from
+    /// the blocks after `t` because `by` asked (after maintenance). Since
+    /// protocol version 3.
+    Baseline {
+        sensor: String,
+        t: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value_mm_s: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// A demo scenario's narration, shown from data time `t` for
     /// `duration_s`; `chapter` names the chapter it belongs to.
@@ -436,6 +450,18 @@ mod tests {
                 by: "maria".into(),
                 at_unix_s: 1_796_215_845.5,
             },
+            TextMessage::Baseline {
+                sensor: "P1-DE-V".into(),
+                t: 1_796_215_845.0,
+                value_mm_s: Some(1.25),
+                by: None,
+            },
+            TextMessage::Baseline {
+                sensor: "P1-DE-V".into(),
+                t: 1_796_215_900.0,
+                value_mm_s: None,
+                by: Some("maria".into()),
+            },
         ];
         for message in messages {
             assert_eq!(TextMessage::from_json(&message.to_json()).unwrap(), message);
@@ -467,8 +493,8 @@ mod tests {
                 "{text}"
             );
         }
-        let future = r#"{"type":"hello","protocol":3,"line_id":"l","server":"s","clock":"unix","time_scale":1}"#;
-        assert_eq!(TextMessage::from_json(future), Err(FrameError::Version(3)));
+        let future = r#"{"type":"hello","protocol":4,"line_id":"l","server":"s","clock":"unix","time_scale":1}"#;
+        assert_eq!(TextMessage::from_json(future), Err(FrameError::Version(4)));
         let unversioned = r#"{"type":"hello","protocol":0,"line_id":"l","server":"s","clock":"unix","time_scale":1}"#;
         assert_eq!(
             TextMessage::from_json(unversioned),

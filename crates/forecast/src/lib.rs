@@ -12,6 +12,7 @@
 //! - [`usage`]: remaining life by usage from a cycle counter.
 //! - [`plan`], [`montecarlo`]: maintenance actions, plans and the whole-line
 //!   Monte Carlo (series/parallel stages, buffers, downtime, cost).
+//! - [`order`]: a plan as sent to the CMMS, checked against the line.
 //! - [`schedule`]: the twin's own proposal (cost-optimal dates, grouped into
 //!   shared stops of the planning calendar) and the recommendation.
 //!
@@ -21,6 +22,7 @@
 pub mod fleet;
 pub mod line_model;
 pub mod montecarlo;
+pub mod order;
 pub mod outlook;
 pub mod plan;
 pub mod rul;

@@ -3,6 +3,7 @@
 //! reports progress and hears a cancel.
 
 use linetwin_forecast::montecarlo::{MonteCarlo, PlanResult, SimulationConfig};
+use linetwin_forecast::order::{PlanOrder, Simulated};
 use linetwin_forecast::plan::{LineModel, Plan, PlanError};
 use linetwin_forecast::schedule::{Proposal, Recommendation, propose, recommend};
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,34 @@ pub struct WhatIfOutcome {
     pub results: Vec<PlanResult>,
     pub recommendation: Option<Recommendation>,
     pub proposal: Option<Proposal>,
+}
+
+impl WhatIfOutcome {
+    /// Result `index` as an order for the CMMS, sent by `by` at data time
+    /// `t`; `asked` are the plans the job was given (the twin's proposal,
+    /// simulated last, is in the outcome). `None` for an index without a
+    /// plan, or a plan with nothing to do.
+    pub fn order(&self, asked: &[Plan], index: usize, by: &str, t: f64) -> Option<PlanOrder> {
+        let result = self.results.get(index)?;
+        let plan = asked
+            .get(index)
+            .or_else(|| {
+                self.proposal
+                    .as_ref()
+                    .filter(|_| index == asked.len())
+                    .map(|p| &p.plan)
+            })
+            .filter(|p| p.name == result.plan && !p.actions.is_empty())?;
+        let recommendation = self.recommendation.as_ref().filter(|r| r.best == index);
+        Some(PlanOrder {
+            by: by.to_owned(),
+            plan: plan.clone(),
+            simulated: Some(Simulated::from(result)),
+            recommended: recommendation.is_some(),
+            reason: recommendation.map(|r| r.reason.clone()),
+            t,
+        })
+    }
 }
 
 /// Paths per slice: about 20 ms of work for a 15-asset line in wasm, so a
@@ -69,5 +98,76 @@ impl WhatIfRun {
 
     pub fn progress(&self) -> (u64, u64) {
         (self.simulation.done_paths(), self.simulation.total_paths())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linetwin_forecast::plan::{Action, ActionKind};
+
+    fn outcome_of(plans: &[Plan]) -> WhatIfOutcome {
+        let line = linetwin_core::line::Line::from_json(
+            "demo.json",
+            include_str!("../../../assets/lines/demo.json"),
+        )
+        .expect("demo line");
+        let model = linetwin_forecast::line_model::from_line(&line, &Default::default());
+        let job = WhatIfJob {
+            model,
+            plans: plans.to_vec(),
+            config: SimulationConfig {
+                paths: 200,
+                ..SimulationConfig::default()
+            },
+            propose_for: vec!["P1".into()],
+        };
+        let mut run = job.start().expect("valid");
+        loop {
+            if let Some(outcome) = run.step() {
+                return outcome;
+            }
+        }
+    }
+
+    #[test]
+    fn a_result_becomes_the_order_of_its_own_plan_with_its_numbers() {
+        let replace = Plan {
+            name: "replace P1 in 2 days".into(),
+            actions: vec![Action {
+                asset: "P1".into(),
+                kind: ActionKind::Replace,
+                at_h: 48.0,
+            }],
+        };
+        let asked = [Plan::do_nothing(), replace.clone()];
+        let outcome = outcome_of(&asked);
+        assert_eq!(outcome.results.len(), 3, "the twin's proposal comes last");
+
+        let order = outcome.order(&asked, 1, "maria", 500.0).expect("an order");
+        assert_eq!(order.plan, replace);
+        assert_eq!(order.t, 500.0);
+        let simulated = order.simulated.expect("its numbers");
+        assert_eq!(simulated.expected_cost, outcome.results[1].expected_cost);
+        assert_eq!(simulated.paths, 200);
+        let best = outcome.recommendation.as_ref().expect("one").best;
+        assert_eq!(order.recommended, best == 1);
+        assert_eq!(order.reason.is_some(), best == 1);
+
+        let proposal = outcome.order(&asked, 2, "maria", 500.0);
+        assert_eq!(
+            proposal.map(|o| o.plan),
+            outcome
+                .proposal
+                .as_ref()
+                .map(|p| p.plan.clone())
+                .filter(|p| !p.actions.is_empty())
+        );
+        assert_eq!(
+            outcome.order(&asked, 0, "maria", 500.0),
+            None,
+            "nothing to do"
+        );
+        assert_eq!(outcome.order(&asked, 3, "maria", 500.0), None);
     }
 }

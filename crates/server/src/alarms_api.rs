@@ -1,6 +1,6 @@
 //! The gateway's alarm record over HTTP: the alarms with their
 //! acknowledgements and work-order status, acknowledging, and asking for
-//! maintenance on an alarm (the operator's click).
+//! maintenance on an alarm (the operator's click) or for a what-if plan.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::state::AppState;
 use crate::unix_now;
-use crate::work_orders::RequestError;
+use crate::work_orders::{PlanRequestError, RequestError};
 
 /// Alarms listed at most.
 const LIST_LIMIT: usize = 500;
@@ -20,15 +20,17 @@ const MAX_NAME_LEN: usize = 100;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Who {
-    by: String,
+    pub(crate) by: String,
 }
 
-fn problem(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn problem(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
 /// Who is acting, or why the body does not say (for a 400).
-fn who(body: Result<Json<Who>, axum::extract::rejection::JsonRejection>) -> Result<String, String> {
+pub(crate) fn who(
+    body: Result<Json<Who>, axum::extract::rejection::JsonRejection>,
+) -> Result<String, String> {
     let Json(who) = body.map_err(|e| format!("the body must be {{\"by\": \"<name>\"}}: {e}"))?;
     let by = who.by.trim();
     if by.is_empty() || by.len() > MAX_NAME_LEN {
@@ -107,6 +109,31 @@ pub(crate) async fn request_work_order(
         Err(e @ RequestError::NoSuchAlarm(_)) => problem(StatusCode::NOT_FOUND, e.to_string()),
         Err(e @ RequestError::NoWebhook) => problem(StatusCode::CONFLICT, e.to_string()),
         Err(e @ RequestError::Store(_)) => {
+            problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
+    }
+}
+
+/// `POST /api/plans/work-order` with a what-if plan (see
+/// `linetwin_forecast::order::PlanOrder`): 202 with the event id.
+pub(crate) async fn request_plan(
+    State(state): State<AppState>,
+    body: Result<
+        Json<linetwin_forecast::order::PlanOrder>,
+        axum::extract::rejection::JsonRejection,
+    >,
+) -> Response {
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, format!("the plan: {e}")),
+    };
+    match state.work_orders.request_plan(&state.line, &request) {
+        Ok(event_id) => {
+            (StatusCode::ACCEPTED, Json(json!({ "event_id": event_id }))).into_response()
+        }
+        Err(e @ PlanRequestError::Invalid(_)) => problem(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(e @ PlanRequestError::NoWebhook) => problem(StatusCode::CONFLICT, e.to_string()),
+        Err(e @ PlanRequestError::Store(_)) => {
             problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
         }
     }

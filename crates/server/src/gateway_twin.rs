@@ -64,6 +64,15 @@ impl GatewayTwin {
                     .acknowledge_recorded(alarm, &by)
                     .into_iter()
                     .collect(),
+                Ok(TextMessage::Baseline {
+                    sensor,
+                    t,
+                    value_mm_s,
+                    by,
+                }) => {
+                    self.set_baseline(&sensor, t, value_mm_s, by.as_deref());
+                    Vec::new()
+                }
                 Ok(TextMessage::Hello {
                     clock, time_scale, ..
                 }) => {
@@ -108,6 +117,17 @@ impl GatewayTwin {
         }
     }
 
+    /// A baseline from the record, or learned afresh (`None`); see [`Twin::set_baseline`].
+    pub fn set_baseline(
+        &mut self,
+        sensor: &str,
+        t: f64,
+        value_mm_s: Option<f64>,
+        by: Option<&str>,
+    ) -> bool {
+        self.twin.set_baseline(sensor, t, value_mm_s, by)
+    }
+
     pub fn silent_for(&mut self, wall_s: f64) -> Vec<TwinEvent> {
         self.twin.silent_for(wall_s)
     }
@@ -140,11 +160,12 @@ impl TwinFeed {
     }
 }
 
-/// Starts the twin's thread; `on_events` runs on that thread after each
-/// frame with the twin still locked, so what it reads is what the events say.
+/// Starts the twin's thread; `after_each` runs on that thread after each
+/// frame (and each second of silence) with the twin still locked, so what
+/// it reads is what the events say.
 pub(crate) fn spawn(
     twin: SharedTwin,
-    on_events: impl Fn(&GatewayTwin, Vec<TwinEvent>) + Send + 'static,
+    after_each: impl FnMut(&GatewayTwin, Vec<TwinEvent>) + Send + 'static,
 ) -> TwinFeed {
     let (sender, receiver) = std::sync::mpsc::sync_channel(QUEUE);
     let feed = TwinFeed {
@@ -153,7 +174,7 @@ pub(crate) fn spawn(
     };
     let spawned = std::thread::Builder::new()
         .name("linetwin-twin".into())
-        .spawn(move || run(&twin, &receiver, &on_events));
+        .spawn(move || run(&twin, &receiver, after_each));
     if let Err(e) = spawned {
         tracing::error!("cannot start the gateway's twin: {e}; alarms are left to the viewers");
     }
@@ -163,7 +184,7 @@ pub(crate) fn spawn(
 fn run(
     twin: &SharedTwin,
     frames: &Receiver<Frame>,
-    on_events: &impl Fn(&GatewayTwin, Vec<TwinEvent>),
+    mut after_each: impl FnMut(&GatewayTwin, Vec<TwinEvent>),
 ) {
     let mut last_frame = Instant::now();
     loop {
@@ -177,8 +198,115 @@ fn run(
             Err(RecvTimeoutError::Timeout) => guard.silent_for(last_frame.elapsed().as_secs_f64()),
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        if !events.is_empty() {
-            on_events(&guard, events);
+        after_each(&guard, events);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! One twin, two places: the gateway's twin (its own path, frame by
+    //! frame) and the browser's (ticket on arrival, the worker's `Runner`
+    //! diagnosing each block, the finding back to the twin) fed one stream
+    //! raise the same alarms, id for id. They differ only where a browser
+    //! that lags skips a block (latest wins), which the browser test records.
+
+    use linetwin_jobs::message::{JobSpec, Reply, Request};
+    use linetwin_jobs::runner::Runner;
+    use linetwin_twin::Alarm;
+
+    use super::*;
+
+    fn demo() -> Line {
+        Line::from_json("demo.json", include_str!("../../../assets/lines/demo.json"))
+            .expect("demo line")
+    }
+
+    /// The simulator's frames, as the gateway broadcasts them: every
+    /// vibration block and the readings, 2 s apart, for seven minutes of
+    /// the demo's story (P1's outer-race fault from 20 s).
+    fn stream(line: &Line) -> Vec<Frame> {
+        let sim = linetwin_core::sim::Simulator::new(line, 11);
+        let mut frames = Vec::new();
+        let mut t = 0.0;
+        while t < 420.0 {
+            frames.push(Frame::text(&TextMessage::Readings {
+                t,
+                values: sim.readings(t),
+            }));
+            for block in sim.waveforms(t) {
+                frames.push(Frame::Binary(block.encode().into()));
+            }
+            t += 2.0;
         }
+        frames
+    }
+
+    /// The browser's path for the same frames.
+    fn browser_twin(line: &Line, frames: &[Frame]) -> Twin {
+        let mut twin = Twin::new(line, TwinConfig::default());
+        twin.hello(Clock::Simulated, 1.0);
+        let mut runner = Runner::new();
+        for (id, frame) in frames.iter().enumerate() {
+            match frame {
+                Frame::Text(text) => {
+                    if let Ok(TextMessage::Readings { t, values }) =
+                        TextMessage::from_json(text.as_str())
+                    {
+                        twin.readings(t, &values);
+                    }
+                }
+                Frame::Binary(bytes) => {
+                    let block = WaveformBlock::decode(bytes).expect("a block");
+                    let (asset, sensor) = line.sensor(&block.sensor).expect("in the line");
+                    let job = DiagnoseJob::for_block(&block, asset, sensor).expect("judgeable");
+                    let ticket = twin
+                        .block_received(&block.sensor, block.t_start)
+                        .expect("placed");
+                    let request = Request::Submit {
+                        id: id as u64,
+                        spec: JobSpec::Diagnose(job.clone()),
+                    };
+                    assert!(runner.handle(request, block.samples.clone()).is_empty());
+                    let (reply, payload) = runner.step().expect("a reply");
+                    let Reply::Done { output, .. } = reply else {
+                        panic!("the worker answered {reply:?}");
+                    };
+                    let (diagnosed, waveform) = output.into_diagnosed(&payload).expect("readable");
+                    twin.block_diagnosed(
+                        ticket,
+                        BlockFinding {
+                            sensor: job.sensor.clone(),
+                            t_start: ticket.t_start,
+                            duration_s: job.duration_s(waveform.len()),
+                            shaft_rpm: job.shaft_rpm,
+                            diagnosis: Arc::new(diagnosed.diagnosis),
+                        },
+                    );
+                }
+            }
+        }
+        twin
+    }
+
+    fn alarms(twin: &Twin) -> Vec<Alarm> {
+        twin.alarms().into_iter().cloned().collect()
+    }
+
+    #[test]
+    fn the_gateways_twin_and_the_browsers_raise_the_same_alarms_on_one_stream() {
+        let line = demo();
+        let frames = stream(&line);
+        let mut gateway = GatewayTwin::new(&line, Clock::Simulated, 1.0);
+        for frame in &frames {
+            gateway.feed(frame);
+        }
+        let browser = browser_twin(&line, &frames);
+        let theirs = alarms(gateway.twin());
+        assert!(
+            theirs.iter().any(|a| a.asset == "P1"),
+            "the faulted pump raised an alarm: {theirs:?}"
+        );
+        assert_eq!(alarms(&browser), theirs, "alarm for alarm, id for id");
+        assert_eq!(gateway.frames, frames.len() as u64);
     }
 }

@@ -241,14 +241,16 @@ fn checked_message(
         // The gateway's own words, and a recording of them.
         message @ (TextMessage::Notice { .. }
         | TextMessage::Caption { .. }
-        | TextMessage::Acknowledged { .. })
+        | TextMessage::Acknowledged { .. }
+        | TextMessage::Baseline { .. })
             if source.may_narrate() =>
         {
             Ok((Verdict::Forward(Frame::text(&message)), Vec::new(), None))
         }
         TextMessage::Notice { .. }
         | TextMessage::Caption { .. }
-        | TextMessage::Acknowledged { .. } => Err(Rejection::NotAccepted),
+        | TextMessage::Acknowledged { .. }
+        | TextMessage::Baseline { .. } => Err(Rejection::NotAccepted),
     }
 }
 

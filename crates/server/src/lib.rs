@@ -18,6 +18,8 @@ mod offline;
 mod recording;
 mod replay;
 mod scenario_control;
+mod sensor_record;
+mod sensors_api;
 mod simulator;
 mod source;
 mod state;
@@ -351,6 +353,15 @@ fn router(state: AppState, web_root: &Path) -> Router {
             axum::routing::post(alarms_api::request_work_order),
         )
         .route("/api/work-orders", get(alarms_api::work_orders))
+        .route(
+            "/api/plans/work-order",
+            axum::routing::post(alarms_api::request_plan),
+        )
+        .route("/api/sensors", get(sensors_api::list))
+        .route(
+            "/api/sensors/{sensor}/baseline",
+            axum::routing::post(sensors_api::relearn),
+        )
         .route("/ws", get(viewer::upgrade))
         .route("/ws/ingest", get(ingest::upgrade))
         .merge(static_files::router(web_root))

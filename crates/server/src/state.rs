@@ -75,13 +75,26 @@ impl AppState {
             (None, None) => (Clock::Unix, 1.0),
         };
         let line_json = serde_json::to_vec(&config.line).unwrap_or_default().into();
-        let twin = Arc::new(std::sync::Mutex::new(
-            crate::gateway_twin::GatewayTwin::new(&config.line, clock, time_scale),
-        ));
+        let mut gateway_twin =
+            crate::gateway_twin::GatewayTwin::new(&config.line, clock, time_scale);
+        crate::sensor_record::restore(&mut gateway_twin, &work_orders.store());
+        let twin = Arc::new(std::sync::Mutex::new(gateway_twin));
         let twin_feed = {
             let work_orders = Arc::clone(&work_orders);
+            let viewers = frames.clone();
+            let mut last_values = crate::sensor_record::LastValues::default();
             crate::gateway_twin::spawn(Arc::clone(&twin), move |twin, events| {
-                work_orders.on_events(twin, &events);
+                if !events.is_empty() {
+                    work_orders.on_events(twin, &events);
+                    let told = crate::sensor_record::on_events(&work_orders.store(), &events);
+                    for frame in told {
+                        // To viewers (and the recording); the twin knows it already.
+                        let _ = viewers.send(frame);
+                    }
+                }
+                if last_values.due() {
+                    last_values.write(twin, &work_orders.store());
+                }
             })
         };
         let shared = Shared {

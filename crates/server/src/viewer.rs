@@ -81,8 +81,8 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
 }
 
 /// The hello, the caption on show now when joining in the middle of a
-/// demo, the sensors whose source is gone, and the acknowledgements of the
-/// alarm record: the truth first, then the stream.
+/// demo, the sensors whose source is gone, the acknowledgements of the
+/// alarm record and the recorded baselines: the truth first, then the stream.
 async fn greet(socket: &mut WebSocket, state: &AppState) -> Result<(), SocketGone> {
     hub::send(socket, hub::text_message(&state.hello())).await?;
     if let Some(caption) = state.caption_in_force() {
@@ -90,7 +90,8 @@ async fn greet(socket: &mut WebSocket, state: &AppState) -> Result<(), SocketGon
     }
     let offline = state.offline_sensors().messages();
     let acknowledged = state.work_orders.acknowledgements();
-    for message in offline.iter().chain(&acknowledged) {
+    let baselines = crate::sensor_record::greeting(&state.work_orders.store());
+    for message in offline.iter().chain(&acknowledged).chain(&baselines) {
         hub::send(socket, hub::text_message(message)).await?;
     }
     Ok(())

@@ -2,7 +2,9 @@
 //! a free loopback port (`cargo xtask test` installs it). A publisher sends
 //! plain topics and a Sparkplug B session (birth, data by alias, a sequence
 //! gap, a node death and its rebirth); a viewer on `/ws` sees what the line
-//! should see, and one that connects after the death is told at once.
+//! should see, and one that connects after the death is told at once. The
+//! gateway also speaks MQTT 5 over TLS, checking the broker's certificate
+//! against the plant's CA (made here with the openssl command line).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -25,39 +27,50 @@ struct Broker {
     port: u16,
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 impl Broker {
     async fn start(dir: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let conf = dir.join("mosquitto.conf");
-        std::fs::write(
-            &conf,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
-        )
-        .expect("write the broker's config");
+        let port = free_port();
+        let conf = format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n");
+        Self::start_with(dir, &conf, &[port]).await
+    }
+
+    /// A broker with this config, once it listens on all of `ports`.
+    async fn start_with(dir: &Path, conf: &str, ports: &[u16]) -> Self {
+        let path = dir.join("mosquitto.conf");
+        std::fs::write(&path, conf).expect("write the broker's config");
         let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
             .into_iter()
             .find(|p| Path::new(p).exists())
             .expect("Debian's mosquitto is installed (cargo xtask test installs it)");
         let child = Command::new(binary)
             .arg("-c")
-            .arg(&conf)
+            .arg(&path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("mosquitto starts");
-        within("the broker to listen", async {
-            while tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_err()
-            {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        })
-        .await;
-        Broker { child, port }
+        for &port in ports {
+            within("the broker to listen", async {
+                while tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_err()
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
+            .await;
+        }
+        Broker {
+            child,
+            port: ports[0],
+        }
     }
 }
 
@@ -466,6 +479,183 @@ async fn mqtt_ingest_throughput() {
         rate * bytes_each / 1e6
     );
     gateway.stop().await;
+    drop(broker);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A test CA and a broker certificate for 127.0.0.1 signed by it, made by
+/// the openssl command line; (CA, certificate, key) paths.
+fn test_pki(
+    dir: &Path,
+    name: &str,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let run = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    let ca = format!("{name}-ca.pem");
+    let ca_key = format!("{name}-ca.key");
+    let cert = format!("{name}-broker.pem");
+    let key = format!("{name}-broker.key");
+    let csr = format!("{name}-broker.csr");
+    let ext = format!("{name}-ext.cnf");
+    std::fs::write(
+        dir.join(&ext),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .expect("ext");
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &ca_key,
+        "-out",
+        &ca,
+        "-days",
+        "2",
+        "-subj",
+        "/CN=linetwin test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &key,
+        "-out",
+        &csr,
+        "-subj",
+        "/CN=localhost",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-out",
+        &cert,
+        "-days",
+        "2",
+        "-extfile",
+        &ext,
+    ]);
+    // The broker may drop to its own user before it reads them.
+    for file in [&ca, &cert, &key] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join(file), std::fs::Permissions::from_mode(0o644))
+            .expect("readable");
+    }
+    (dir.join(ca), dir.join(cert), dir.join(key))
+}
+
+#[tokio::test]
+async fn mqtt_5_over_tls_with_the_plants_ca_reaches_a_viewer_and_a_wrong_ca_does_not() {
+    let dir = std::env::temp_dir().join(format!("linetwin-mqtts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (ca, cert, key) = test_pki(&dir, "plant");
+    let (other_ca, _, _) = test_pki(&dir, "other");
+    let plain = free_port();
+    let tls = free_port();
+    let conf = format!(
+        "per_listener_settings false\nallow_anonymous true\npersistence false\n\
+         listener {plain} 127.0.0.1\n\
+         listener {tls} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
+        ca.display(),
+        cert.display(),
+        key.display()
+    );
+    let broker = Broker::start_with(&dir, &conf, &[plain, tls]).await;
+    let config = |ca: &Path| {
+        format!(
+            r#"
+[mqtt]
+url = "mqtts://127.0.0.1:{tls}"
+protocol = 5
+client_id = "linetwin-tls-gateway"
+topics = [{{ filter = "plant/+/temperature", payload = "reading", sensor = "{{1}}-T" }}]
+
+[mqtt.tls]
+ca_file = "{}"
+"#,
+            ca.display()
+        )
+    };
+
+    // MQTT 5 over TLS, the broker's certificate checked against the plant's CA.
+    let gateway = start_gateway(&config(&ca), &dir).await;
+    let addr = gateway.addr;
+    let (mut viewer, _) = within(
+        "viewer connects",
+        tokio_tungstenite::connect_async(format!("ws://{addr}/ws")),
+    )
+    .await
+    .expect("viewer connects");
+    let (edge, _) = edge(plain, "linetwin-tls-edge");
+    let now = unix_now().floor();
+    edge.publish(
+        "plant/M1/temperature",
+        QoS::AtLeastOnce,
+        false,
+        format!(r#"{{"value": 47.5, "t": {now}}}"#),
+    )
+    .await
+    .expect("publish");
+    let got = wait_for(&mut viewer, "M1-T through MQTT 5 over TLS", |m| {
+        readings_of(m, "M1-T").is_some()
+    })
+    .await;
+    assert_eq!(readings_of(&got, "M1-T"), Some((now, 47.5)));
+    gateway.stop().await;
+
+    // A broker whose certificate another CA signed is not trusted.
+    let gateway = common::Gateway::start(&config(&other_ca), &dir).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let health = healthz(gateway.addr).await;
+    assert_eq!(health["sources"]["mqtt"]["connected"], false, "{health}");
+    gateway.stop().await;
+
+    // Mistakes in the TLS section are refused at start, naming the field.
+    let line = linetwin_server::load_line(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json"),
+    )
+    .expect("demo line");
+    let refused = |toml: &str| {
+        linetwin_server::mqtt::config::GatewayConfig::from_toml("gw.toml", toml, &line)
+            .expect_err("refused")
+            .to_string()
+    };
+    let missing = refused(&config(&dir.join("nope.pem")));
+    assert!(
+        missing.contains("mqtt.tls.ca_file") && missing.contains("nope.pem"),
+        "{missing}"
+    );
+    let plain_with_tls = refused(&format!(
+        "[mqtt]\nurl = \"mqtt://127.0.0.1:{plain}\"\n[mqtt.tls]\nca_file = \"{}\"\n",
+        ca.display()
+    ));
+    assert!(plain_with_tls.contains("mqtts://"), "{plain_with_tls}");
+    let half = refused(&format!(
+        "[mqtt]\nurl = \"mqtts://127.0.0.1:{tls}\"\n[mqtt.tls]\nca_file = \"{}\"\nclient_cert_file = \"{}\"\n",
+        ca.display(),
+        cert.display()
+    ));
+    assert!(half.contains("client_key_file"), "{half}");
     drop(broker);
     let _ = std::fs::remove_dir_all(&dir);
 }

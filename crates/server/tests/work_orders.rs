@@ -327,3 +327,76 @@ async fn a_config_with_a_bad_webhook_is_refused_with_its_place() {
     .expect_err("refused");
     assert!(error.to_string().contains("no webhook"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_what_if_plan_reaches_the_receiver_once_with_its_dates() {
+    let dir = temp_dir("plan-orders");
+    let receiver = Receiver::default();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let serving = receiver.clone();
+    let receiver_task = tokio::spawn(async move { serving.serve(listener).await });
+    let toml = format!(
+        "[work_orders]\n[[work_orders.webhooks]]\nurl = \"http://127.0.0.1:{port}/cmms\"\n"
+    );
+    let gateway = Gateway::start(&toml, &dir).await;
+    let plan = r#"{"by": "maria", "t": 1796215845.0, "recommended": true, "reason": "lowest expected cost",
+        "plan": {"name": "replace P1 and lubricate M1", "actions": [
+            {"asset": "P1", "kind": {"kind": "replace"}, "at_h": 48.0},
+            {"asset": "M1", "kind": {"kind": "lubricate"}, "at_h": 24.0}]},
+        "simulated": {"paths": 10000, "expected_cost": 5200.0, "p90_cost": 9000.0, "expected_downtime_h": 4.0, "p90_downtime_h": 6.0}}"#;
+    let sent_at = unix_now();
+    let (status, first) = http(gateway.addr, "POST", "/api/plans/work-order", plan).await;
+    assert_eq!(status, 202, "{first}");
+    let (status, again) = http(gateway.addr, "POST", "/api/plans/work-order", plan).await;
+    assert_eq!(status, 202, "{again}");
+    assert_eq!(
+        first["event_id"], again["event_id"],
+        "the same plan, the same id"
+    );
+    wait_until("the plan to be delivered", || async {
+        gateway.get("/api/work-orders").await["work_orders"][0]["status"] == "delivered"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        receiver.by_id().into_iter().collect::<Vec<_>>(),
+        [(first["event_id"].as_str().expect("an id").to_owned(), 1)],
+        "exactly once"
+    );
+    let event = receiver.events.lock().expect("lock")[0].clone();
+    assert_eq!(event["type"], "linetwin.maintenance.planned");
+    assert_eq!(event["subject"], "bottling-line-1", "two assets: the line");
+    let data = &event["data"];
+    assert_eq!(data["requested_by"], "maria");
+    assert_eq!(data["actions"][1]["asset"], "M1");
+    assert_eq!(data["actions"][1]["action"], "lubricate");
+    assert_eq!(data["simulated"]["paths"], 10000);
+    let due = data["actions"][0]["due"].as_str().expect("a date");
+    let expected = linetwin_server::work_orders::event::rfc3339(sent_at + 48.0 * 3600.0);
+    assert_eq!(
+        due[..15],
+        expected[..15],
+        "due in 48 h: {due} against {expected}"
+    );
+
+    let refused = [
+        plan.replace(r#""asset": "P1""#, r#""asset": "X9""#),
+        plan.replace(r#""by": "maria","#, ""),
+        "not json".to_owned(),
+    ];
+    for body in refused {
+        let (status, answer) = http(gateway.addr, "POST", "/api/plans/work-order", &body).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(answer["error"].is_string(), "{answer}");
+    }
+    gateway.stop().await;
+
+    // Without a webhook there is nowhere to send it, and the gateway says so.
+    let gateway = Gateway::start("", &dir).await;
+    let (status, answer) = http(gateway.addr, "POST", "/api/plans/work-order", plan).await;
+    assert_eq!(status, 409, "{answer}");
+    gateway.stop().await;
+    receiver_task.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -196,7 +196,7 @@ impl AssetState {
                 sensor.problem = None;
                 sensor.offline = None;
                 if let Some(v) = velocity {
-                    sensor.baseline.learn(v);
+                    sensor.baseline.learn(t, v);
                     sensor.baseline_limit_mm_s = sensor
                         .baseline
                         .value_mm_s
@@ -206,6 +206,38 @@ impl AssetState {
             }
         }
         self.judge(t, stale_after_s)
+    }
+
+    /// A vibration sensor's baseline restored from a record (`value_mm_s`)
+    /// or to be learned afresh from the next blocks (`None`); false for a
+    /// sensor that is not this asset's, not a vibration sensor, or a value
+    /// that is not a velocity.
+    pub fn set_baseline(
+        &mut self,
+        sensor: &str,
+        t: f64,
+        value_mm_s: Option<f64>,
+        by: Option<&str>,
+    ) -> bool {
+        let boundaries = self.boundaries;
+        let Some(view) = self.sensors.get_mut(sensor) else {
+            return false;
+        };
+        if view.kind != SensorKind::Vibration {
+            return false;
+        }
+        let changed = match value_mm_s {
+            Some(value) => view.baseline.restore(value, t, by),
+            None => {
+                view.baseline.relearn(t, by);
+                true
+            }
+        };
+        view.baseline_limit_mm_s = view
+            .baseline
+            .value_mm_s
+            .map(|b| boundaries.baseline_alarm(b));
+        changed
     }
 
     /// Alarm decisions at data time `t`, from the sensors as they are.

@@ -35,6 +35,17 @@ pub enum TwinEvent {
         /// Why, when its source said so ("node press-1 offline").
         reason: Option<String>,
     },
+    /// A vibration sensor's baseline became known: learned from its first
+    /// blocks, or afresh after someone asked (`commissioned_by`). The
+    /// gateway records it, so that no restart learns it again.
+    BaselineLearned {
+        sensor: String,
+        asset: String,
+        value_mm_s: f64,
+        /// Data time of the block that completed it.
+        since_t: f64,
+        commissioned_by: Option<String>,
+    },
     /// A stale (or never heard) sensor reported again.
     SensorFresh {
         sensor: String,

@@ -81,6 +81,8 @@ struct AssetSlot {
     published_status: AssetStatus,
     published_alarms: HashMap<AlarmId, bool>,
     published_fresh: BTreeMap<String, bool>,
+    /// Baselines viewers were told (or that came from the record).
+    published_baselines: BTreeMap<String, f64>,
 }
 
 /// Order of observations with equal times, so ties never depend on arrival.
@@ -143,6 +145,7 @@ impl Twin {
                     current: state,
                     published_status: AssetStatus::NoData,
                     published_alarms: HashMap::new(),
+                    published_baselines: BTreeMap::new(),
                 }
             })
             .collect();
@@ -369,6 +372,34 @@ impl Twin {
         self.publish()
     }
 
+    /// A vibration sensor's baseline from the gateway's record
+    /// (`value_mm_s`, learned at data time `t`), or learned afresh from its
+    /// next blocks (`None`: asked by `by` at `t`, after maintenance). False
+    /// for an unknown or non-vibration sensor, or a value that is no velocity.
+    pub fn set_baseline(
+        &mut self,
+        sensor: &str,
+        t: f64,
+        value_mm_s: Option<f64>,
+        by: Option<&str>,
+    ) -> bool {
+        let Some(&index) = self.sensor_owner.get(sensor) else {
+            self.counters.unknown_sensor += 1;
+            return false;
+        };
+        let slot = &mut self.assets[index];
+        let changed = slot.committed.set_baseline(sensor, t, value_mm_s, by)
+            & slot.current.set_baseline(sensor, t, value_mm_s, by);
+        if changed {
+            // A value from the record is news to no one; a relearned one will be.
+            match value_mm_s {
+                Some(value) => slot.published_baselines.insert(sensor.to_owned(), value),
+                None => slot.published_baselines.remove(sensor),
+            };
+        }
+        changed
+    }
+
     /// Acknowledges an alarm by id; `None` if there is no such alarm.
     pub fn acknowledge(&mut self, id: AlarmId) -> Option<TwinEvent> {
         let alarm = self.alarm(id)?;
@@ -508,6 +539,19 @@ impl Twin {
             let asset = &slot.current;
             for (id, sensor) in &asset.sensors {
                 let fresh = sensor.fresh_at(now, stale);
+                if let (Some(value), Some(since_t)) =
+                    (sensor.baseline.value_mm_s, sensor.baseline.since_t)
+                    && slot.published_baselines.get(id) != Some(&value)
+                {
+                    slot.published_baselines.insert(id.clone(), value);
+                    events.push(TwinEvent::BaselineLearned {
+                        sensor: id.clone(),
+                        asset: asset.id.clone(),
+                        value_mm_s: value,
+                        since_t,
+                        commissioned_by: sensor.baseline.commissioned_by.clone(),
+                    });
+                }
                 let told = slot.published_fresh.get_mut(id);
                 if let Some(told) = told
                     && *told != fresh

@@ -444,3 +444,116 @@ fn a_source_that_says_it_is_gone_greys_its_sensors_at_once_with_its_reason() {
     assert_eq!(snapshot.assets["M1"].sensors["M1-DE-V"].offline, None);
     assert_ne!(snapshot.assets["M1"].why, "node press-1 offline");
 }
+
+fn baselines_learned(events: &[TwinEvent]) -> Vec<(String, f64, Option<String>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            TwinEvent::BaselineLearned {
+                sensor,
+                value_mm_s,
+                commissioned_by,
+                ..
+            } => Some((sensor.clone(), *value_mm_s, commissioned_by.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_recorded_baseline_keeps_a_restarted_twin_from_learning_a_worn_machine_as_normal() {
+    // The first run learns P1's healthy level before the fault grows.
+    let mut first = new_twin();
+    let mut events = Vec::new();
+    for o in stream() {
+        events.extend(first.ingest(o.clone()));
+    }
+    let learned = baselines_learned(&events);
+    let healthy = learned
+        .iter()
+        .find(|(sensor, ..)| sensor == "P1-DE-V")
+        .map(|(_, v, _)| *v)
+        .expect("P1-DE-V's baseline is learned and told once");
+    assert_eq!(
+        learned.iter().filter(|(s, ..)| s == "P1-DE-V").count(),
+        1,
+        "{learned:?}"
+    );
+
+    // A twin that starts once the fault has grown learns the worn level...
+    let late: Vec<_> = stream()
+        .iter()
+        .filter(|o| o.t() >= 300.0)
+        .cloned()
+        .collect();
+    let mut forgetful = new_twin();
+    for o in &late {
+        forgetful.ingest(o.clone());
+    }
+    let worn = forgetful.asset("P1").unwrap().sensors["P1-DE-V"]
+        .baseline
+        .value_mm_s
+        .expect("learned from the late blocks");
+    assert!(
+        worn > 2.0 * healthy,
+        "worn {worn} against healthy {healthy}"
+    );
+
+    // ...one given the record keeps the healthy one, and says the level rose.
+    let mut restored = new_twin();
+    assert!(restored.set_baseline("P1-DE-V", 18.0, Some(healthy), None));
+    let mut events = Vec::new();
+    for o in &late {
+        events.extend(restored.ingest(o.clone()));
+    }
+    let sensor = &restored.asset("P1").unwrap().sensors["P1-DE-V"];
+    assert_eq!(sensor.baseline.value_mm_s, Some(healthy));
+    assert!(
+        baselines_learned(&events)
+            .iter()
+            .all(|(s, ..)| s != "P1-DE-V"),
+        "a restored baseline is not told as news"
+    );
+    assert!(
+        restored
+            .alarms()
+            .iter()
+            .any(|a| a.message.contains("above its baseline-change limit")),
+        "{:?}",
+        alarm_records(&restored)
+    );
+    assert!(
+        !forgetful
+            .alarms()
+            .iter()
+            .any(|a| a.message.contains("above its baseline-change limit")),
+        "the forgetful twin took the worn level as normal"
+    );
+
+    // After the repair, someone has it learned afresh: the next blocks.
+    let end = restored.data_time().unwrap();
+    assert!(restored.set_baseline("P1-DE-V", end, None, Some("maria")));
+    let sensor = &restored.asset("P1").unwrap().sensors["P1-DE-V"];
+    assert_eq!(sensor.baseline.value_mm_s, None);
+    assert_eq!(sensor.baseline_limit_mm_s, None);
+    let mut events = Vec::new();
+    for o in stream()
+        .iter()
+        .filter(|o| o.sensor() == "P1-DE-V" && o.t() < 60.0)
+    {
+        let mut o = o.clone();
+        if let Observation::Block(block) = &mut o {
+            Arc::make_mut(block).t_start += end + 2.0;
+        }
+        events.extend(restored.ingest(o));
+    }
+    let relearned = baselines_learned(&events);
+    assert_eq!(relearned.len(), 1, "{relearned:?}");
+    assert_eq!(relearned[0].2.as_deref(), Some("maria"));
+    assert!((relearned[0].1 - healthy).abs() < 0.5 * healthy);
+
+    // Nonsense is refused and changes nothing.
+    assert!(!restored.set_baseline("P1-T", 0.0, Some(1.0), None));
+    assert!(!restored.set_baseline("nope", 0.0, Some(1.0), None));
+    assert!(!restored.set_baseline("P1-DE-V", 0.0, Some(f64::NAN), None));
+}

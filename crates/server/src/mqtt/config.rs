@@ -21,7 +21,7 @@ pub struct GatewayConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MqttConfig {
-    /// `mqtt://host:1883` (TCP).
+    /// `mqtt://host:1883` (TCP) or `mqtts://host:8883` (TLS).
     pub url: String,
     #[serde(default = "default_client_id")]
     pub client_id: String,
@@ -29,14 +29,34 @@ pub struct MqttConfig {
     /// The name of an environment variable holding the password: a secret
     /// in a config file ends up in backups and tickets.
     pub password_env: Option<String>,
-    /// MQTT protocol version: 4 (3.1.1); 5 is refused until it is built in.
+    /// MQTT protocol version: 4 (3.1.1) or 5.
     #[serde(default = "default_protocol")]
     pub protocol: u8,
+    /// For `mqtts://`: the broker's CA and, for mutual TLS, this gateway's
+    /// certificate and key (PEM files).
+    pub tls: Option<TlsConfig>,
     #[serde(default = "default_keep_alive")]
     pub keep_alive_s: u64,
     #[serde(default)]
     pub topics: Vec<TopicMapping>,
     pub sparkplug: Option<SparkplugConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The CA that signed the broker's certificate; without it, the system's roots.
+    pub ca_file: Option<std::path::PathBuf>,
+    pub client_cert_file: Option<std::path::PathBuf>,
+    pub client_key_file: Option<std::path::PathBuf>,
+}
+
+/// Where the broker is, and whether the connection is TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broker {
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
 }
 
 fn default_client_id() -> String {
@@ -157,12 +177,15 @@ impl GatewayConfig {
 }
 
 impl MqttConfig {
-    /// Host and port of `url`.
-    pub fn broker(&self) -> Result<(String, u16), String> {
-        let rest = self.url.strip_prefix("mqtt://").ok_or_else(|| {
-            "must start with mqtt:// (TLS to the broker is not built in yet: use a local bridge)"
-                .to_owned()
-        })?;
+    /// Host, port and transport of `url`.
+    pub fn broker(&self) -> Result<Broker, String> {
+        let (rest, tls, default_port) = if let Some(rest) = self.url.strip_prefix("mqtts://") {
+            (rest, true, 8883)
+        } else if let Some(rest) = self.url.strip_prefix("mqtt://") {
+            (rest, false, 1883)
+        } else {
+            return Err("must start with mqtt:// (TCP) or mqtts:// (TLS)".to_owned());
+        };
         let rest = rest.trim_end_matches('/');
         let (host, port) = match rest.rsplit_once(':') {
             Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => {
@@ -171,30 +194,38 @@ impl MqttConfig {
                     .map_err(|_| format!("port `{port}` is not a number from 1 to 65535"))?;
                 (host.trim_start_matches('[').trim_end_matches(']'), port)
             }
-            _ => (rest, 1883),
+            _ => (rest, default_port),
         };
         if host.is_empty() || port == 0 {
             return Err("needs a host and a port, e.g. mqtt://broker.plant.local:1883".into());
         }
-        Ok((host.to_owned(), port))
+        Ok(Broker {
+            host: host.to_owned(),
+            port,
+            tls,
+        })
     }
 
     fn validate(&self, line: &Line) -> Result<(), (String, String)> {
-        self.broker().map_err(|r| ("mqtt.url".to_owned(), r))?;
-        match self.protocol {
-            4 => {}
-            5 => {
+        let broker = self.broker().map_err(|r| ("mqtt.url".to_owned(), r))?;
+        if !matches!(self.protocol, 4 | 5) {
+            return Err((
+                "mqtt.protocol".into(),
+                format!("{} is neither 4 (MQTT 3.1.1) nor 5 (MQTT 5)", self.protocol),
+            ));
+        }
+        match (broker.tls, &self.tls) {
+            (false, Some(_)) => {
                 return Err((
-                    "mqtt.protocol".into(),
-                    "MQTT 5 is not built in yet: use 4 (MQTT 3.1.1, which every MQTT 5 broker also speaks)".into(),
+                    "mqtt.tls".into(),
+                    "only for a broker reached by TLS: make the url mqtts://".into(),
                 ));
             }
-            other => {
-                return Err((
-                    "mqtt.protocol".into(),
-                    format!("{other} is not 4 (MQTT 3.1.1)"),
-                ));
+            // The files are read now, so a wrong path is refused at start.
+            (true, tls) => {
+                crate::mqtt::client::client_config(tls.as_ref())?;
             }
+            (false, None) => {}
         }
         if self.client_id.is_empty() || self.client_id.len() > 64 {
             return Err(("mqtt.client_id".into(), "must be 1 to 64 characters".into()));
@@ -338,7 +369,10 @@ mod tests {
         )
         .expect("valid");
         let mqtt = config.mqtt.expect("an mqtt section");
-        assert_eq!(mqtt.broker(), Ok(("127.0.0.1".into(), 1884)));
+        assert_eq!(
+            mqtt.broker().map(|b| (b.host, b.port, b.tls)),
+            Ok(("127.0.0.1".into(), 1884, false))
+        );
         assert_eq!(mqtt.client_id, "linetwin-gateway");
         assert_eq!(mqtt.protocol, 4);
     }
@@ -351,12 +385,25 @@ mod tests {
             username: None,
             password_env: None,
             protocol: 4,
+            tls: None,
             keep_alive_s: 15,
             topics: Vec::new(),
             sparkplug: None,
         };
-        assert_eq!(mqtt("mqtt://broker").broker(), Ok(("broker".into(), 1883)));
-        assert_eq!(mqtt("mqtt://[::1]:1999").broker(), Ok(("::1".into(), 1999)));
+        let at = |host: &str, port: u16, tls: bool| {
+            Ok(Broker {
+                host: host.into(),
+                port,
+                tls,
+            })
+        };
+        assert_eq!(mqtt("mqtt://broker").broker(), at("broker", 1883, false));
+        assert_eq!(mqtt("mqtt://[::1]:1999").broker(), at("::1", 1999, false));
+        assert_eq!(mqtt("mqtts://broker").broker(), at("broker", 8883, true));
+        assert_eq!(
+            mqtt("mqtts://broker:8884/").broker(),
+            at("broker", 8884, true)
+        );
         assert!(mqtt("http://broker").broker().is_err());
         assert!(mqtt("mqtt://broker:99999").broker().is_err());
         assert!(mqtt("mqtt://:1883").broker().is_err());
@@ -385,8 +432,15 @@ mod tests {
         assert!(e.contains("vibration"), "{e}");
         let e = error("[mqtt]\nurl = \"mqtt://b\"\nprotocol = 3\n");
         assert!(e.contains("mqtt.protocol"), "{e}");
-        let e = error("[mqtt]\nurl = \"mqtt://b\"\nprotocol = 5\n");
-        assert!(e.contains("MQTT 5 is not built in yet"), "{e}");
+        let five = GatewayConfig::from_toml(
+            "gw.toml",
+            "[mqtt]\nurl = \"mqtt://b\"\nprotocol = 5\n",
+            &demo(),
+        );
+        assert_eq!(
+            five.expect("MQTT 5 is taken").mqtt.map(|m| m.protocol),
+            Some(5)
+        );
         let e =
             error("[mqtt]\nurl = \"mqtt://b\"\npassword_env = \"LINETWIN_TEST_SURELY_UNSET\"\n");
         assert!(e.contains("LINETWIN_TEST_SURELY_UNSET"), "{e}");

@@ -4,6 +4,7 @@
 //! backoff and subscribes again after every reconnection; `/healthz` shows
 //! whether it is connected.
 
+pub(crate) mod client;
 pub mod config;
 pub(crate) mod mapping;
 pub mod sparkplug;
@@ -13,13 +14,13 @@ use std::time::Duration;
 use axum::body::Bytes;
 use linetwin_core::line::SensorKind;
 use linetwin_core::protocol::{NoticeLevel, Reading, TextMessage};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tokio::task::JoinHandle;
 
 use crate::hub::{self, Frame};
 use crate::ingest::{Incoming, admit};
 use crate::source::Source;
 use crate::state::AppState;
+use client::{BrokerEvent, Client, Events};
 use config::MqttConfig;
 use mapping::Mapped;
 use sparkplug::{Action, SparkplugHost};
@@ -37,26 +38,12 @@ impl Drop for MqttTask {
 }
 
 pub(crate) fn spawn(state: AppState, config: MqttConfig) -> anyhow::Result<MqttTask> {
-    let (host, port) = config
-        .broker()
-        .map_err(|reason| anyhow::anyhow!("mqtt.url: {reason}"))?;
-    let mut options = MqttOptions::new(config.client_id.clone(), host, port);
-    options.set_keep_alive(Duration::from_secs(config.keep_alive_s.max(5)));
-    // The largest waveform frame, with room for the topic.
-    options.set_max_packet_size(2 * 1024 * 1024, 2 * 1024 * 1024);
-    if let Some(user) = &config.username {
-        let password = config
-            .password_env
-            .as_ref()
-            .and_then(|var| std::env::var(var).ok())
-            .unwrap_or_default();
-        options.set_credentials(user.clone(), password);
-    }
-    Ok(MqttTask(tokio::spawn(run(state, config, options))))
+    let (client, events) =
+        client::connect(&config).map_err(|reason| anyhow::anyhow!("mqtt: {reason}"))?;
+    Ok(MqttTask(tokio::spawn(run(state, config, client, events))))
 }
 
-async fn run(state: AppState, config: MqttConfig, options: MqttOptions) {
-    let (client, mut events) = AsyncClient::new(options, 64);
+async fn run(state: AppState, config: MqttConfig, client: Client, mut events: Events) {
     let mut sparkplug = config.sparkplug.as_ref().map(SparkplugHost::new);
     let mut filters: Vec<String> = config.topics.iter().map(|t| t.filter.clone()).collect();
     filters.extend(sparkplug.as_ref().map(SparkplugHost::filter));
@@ -65,11 +52,11 @@ async fn run(state: AppState, config: MqttConfig, options: MqttOptions) {
     let mut was_connected = false;
     loop {
         let event = tokio::select! {
-            event = events.poll() => event,
+            event = events.next() => event,
             () = hub::stopping(&mut stop) => break,
         };
         match event {
-            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+            Ok(BrokerEvent::Connected) => {
                 retry = FIRST_RETRY;
                 state.sources.set_connected(Source::Mqtt, true);
                 tracing::info!("connected to the MQTT broker {}", config.url);
@@ -82,23 +69,22 @@ async fn run(state: AppState, config: MqttConfig, options: MqttOptions) {
                 was_connected = true;
                 // A clean session each time: subscribe again.
                 for filter in &filters {
-                    if let Err(e) = client.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
+                    if let Err(e) = client.subscribe(filter) {
                         tracing::warn!("cannot subscribe to {filter}: {e}");
                     }
                 }
             }
-            Ok(Event::Incoming(Packet::Publish(publish))) => {
-                let topic = publish.topic.as_str();
+            Ok(BrokerEvent::Message { topic, payload }) => {
                 handle(
                     &state,
                     &config,
                     sparkplug.as_mut(),
                     &client,
-                    topic,
-                    &publish.payload,
+                    &topic,
+                    &payload,
                 );
             }
-            Ok(_) => {}
+            Ok(BrokerEvent::Other) => {}
             Err(error) => {
                 if state.sources.is_connected(Source::Mqtt) || !was_connected {
                     tracing::warn!("MQTT broker {}: {error}; retrying", config.url);
@@ -122,14 +108,14 @@ async fn run(state: AppState, config: MqttConfig, options: MqttOptions) {
         }
     }
     state.sources.set_connected(Source::Mqtt, false);
-    let _ = client.try_disconnect();
+    client.disconnect();
 }
 
 fn handle(
     state: &AppState,
     config: &MqttConfig,
     sparkplug: Option<&mut SparkplugHost>,
-    client: &AsyncClient,
+    client: &Client,
     topic: &str,
     payload: &[u8],
 ) {
@@ -165,7 +151,7 @@ fn handle(
     }
 }
 
-fn apply(state: &AppState, client: &AsyncClient, action: Action) {
+fn apply(state: &AppState, client: &Client, action: Action) {
     match action {
         Action::Readings { t, values } => {
             let message = TextMessage::Readings {
@@ -181,7 +167,7 @@ fn apply(state: &AppState, client: &AsyncClient, action: Action) {
             let _ = admit(state, Source::Mqtt, Incoming::Binary(Bytes::from(bytes)));
         }
         Action::Publish { topic, payload } => {
-            if let Err(e) = client.try_publish(topic.clone(), QoS::AtLeastOnce, false, payload) {
+            if let Err(e) = client.publish(&topic, payload) {
                 tracing::warn!("cannot publish {topic}: {e}");
             }
         }

@@ -11,6 +11,8 @@ use serde::Serialize;
 pub const EVENT_TYPE: &str = "linetwin.maintenance.requested";
 pub const SPEC_VERSION: &str = "1.0";
 pub const CONTENT_TYPE: &str = "application/cloudevents+json";
+/// What `data` is.
+pub const CONTENT_TYPE_DATA: &str = "application/json";
 
 /// Who or what asked for the maintenance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,9 +58,10 @@ pub struct MaintenanceRequest {
     pub requested_by: Option<String>,
 }
 
-/// The whole event.
+/// The whole event; `data` is a [`MaintenanceRequest`] (an alarm's) or a
+/// [`super::plan_event::PlannedMaintenance`] (a what-if plan's).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CloudEvent {
+pub struct CloudEvent<D = MaintenanceRequest> {
     pub specversion: &'static str,
     #[serde(rename = "type")]
     pub event_type: &'static str,
@@ -68,10 +71,10 @@ pub struct CloudEvent {
     pub time: String,
     pub subject: String,
     pub datacontenttype: &'static str,
-    pub data: MaintenanceRequest,
+    pub data: D,
 }
 
-impl CloudEvent {
+impl CloudEvent<MaintenanceRequest> {
     /// The event for an alarm episode. Its id depends only on the line and
     /// the alarm (itself made of the asset, severity and raise time), so
     /// the same episode always gives the same id: receivers deduplicate on
@@ -84,11 +87,13 @@ impl CloudEvent {
             id: event_id(&request.line_id, request.alarm_id),
             time: rfc3339(time_unix_s),
             subject: request.asset.clone(),
-            datacontenttype: "application/json",
+            datacontenttype: CONTENT_TYPE_DATA,
             data: request,
         }
     }
+}
 
+impl<D: Serialize> CloudEvent<D> {
     pub fn to_json(&self) -> String {
         // Plain data with string keys and finite numbers: cannot fail.
         serde_json::to_string(self).unwrap_or_default()
@@ -140,8 +145,32 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// For the tests that hold events against the published schemas.
+#[cfg(test)]
+pub(crate) mod schema_keys {
+    /// An object's keys, sorted.
+    pub(crate) fn keys(v: &serde_json::Value) -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    /// A schema object's `required` keys, sorted.
+    pub(crate) fn required(v: &serde_json::Value) -> Vec<String> {
+        let mut k: Vec<String> = v["required"]
+            .as_array()
+            .expect("required")
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect();
+        k.sort();
+        k
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::schema_keys::{keys, required};
     use super::*;
 
     #[test]
@@ -193,21 +222,6 @@ mod tests {
             &CloudEvent::for_request("linetwin://line-1", request, 0.0).to_json(),
         )
         .expect("JSON");
-        let keys = |v: &serde_json::Value| -> Vec<String> {
-            let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
-            k.sort();
-            k
-        };
-        let required = |v: &serde_json::Value| -> Vec<String> {
-            let mut k: Vec<String> = v["required"]
-                .as_array()
-                .expect("required")
-                .iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect();
-            k.sort();
-            k
-        };
         assert_eq!(keys(&event), required(&schema));
         let data = &schema["properties"]["data"];
         assert_eq!(keys(&event["data"]), required(data));

@@ -9,6 +9,7 @@
 pub mod config;
 mod delivery;
 pub mod event;
+pub mod plan_event;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,6 +39,16 @@ const GREETING_ALARMS: usize = 500;
 pub enum RequestError {
     #[error("no alarm {0} in the record")]
     NoSuchAlarm(u64),
+    #[error("no webhook is configured: add [[work_orders.webhooks]] to the gateway config")]
+    NoWebhook,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanRequestError {
+    #[error("{0}")]
+    Invalid(String),
     #[error("no webhook is configured: add [[work_orders.webhooks]] to the gateway config")]
     NoWebhook,
     #[error(transparent)]
@@ -171,6 +182,35 @@ impl WorkOrders {
             .alarm(alarm)?
             .ok_or(RequestError::NoSuchAlarm(alarm))?;
         Ok(self.enqueue(twin, &stored, Origin::Operator, Some(by))?)
+    }
+
+    /// A planner sends a what-if plan; returns the event id (the same plan
+    /// at the same moment again sends nothing more).
+    pub(crate) fn request_plan(
+        &self,
+        line: &linetwin_core::line::Line,
+        request: &linetwin_forecast::order::PlanOrder,
+    ) -> Result<String, PlanRequestError> {
+        request.check(line).map_err(PlanRequestError::Invalid)?;
+        if self.webhooks.is_empty() {
+            return Err(PlanRequestError::NoWebhook);
+        }
+        let now = unix_now();
+        let event = plan_event::event(request, line, &self.source, &self.viewer_url, now);
+        let urls: Vec<String> = self.webhooks.iter().map(|w| w.url.clone()).collect();
+        let added = self
+            .store()
+            .enqueue(&event.id, &event.to_json(), None, &urls, now)?;
+        if added > 0 {
+            tracing::info!(
+                "plan `{}` sent by {} ({})",
+                request.plan.name,
+                event.data.requested_by,
+                event.id
+            );
+            self.wake.notify_one();
+        }
+        Ok(event.id)
     }
 
     fn enqueue(

@@ -1,8 +1,11 @@
 //! The gateway's durable state in SQLite: the alarm record (episodes and
-//! their acknowledgements) and the work-order outbox. One file, written in
+//! their acknowledgements), the work-order outbox, and per sensor its
+//! baseline and last value ([`sensors`]). One file, written in
 //! WAL mode so that a crash loses at most the transaction in flight;
 //! migrations are numbered and applied in order at open, and a database
 //! from a newer gateway is refused rather than misread.
+
+pub mod sensors;
 
 use std::path::Path;
 
@@ -41,6 +44,22 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (event_id, webhook)
     );
     CREATE INDEX outbox_by_alarm ON outbox (alarm);",
+    // 2: per sensor, its ISO 20816-3 baseline and its last value.
+    "CREATE TABLE baselines (
+        sensor TEXT PRIMARY KEY,
+        value_mm_s REAL,
+        since_t REAL NOT NULL,
+        commissioned_by TEXT,
+        recorded_unix_s REAL NOT NULL
+    );
+    CREATE TABLE sensor_values (
+        sensor TEXT PRIMARY KEY,
+        t REAL NOT NULL,
+        value REAL,
+        unit TEXT NOT NULL,
+        level TEXT,
+        recorded_unix_s REAL NOT NULL
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -528,6 +547,33 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_database_is_brought_up_to_date_with_its_alarms() {
+        let dir = tempdir();
+        let path = dir.join("state.db");
+        {
+            let connection = Connection::open(&path).expect("opens");
+            connection.execute_batch(MIGRATIONS[0]).expect("version 1");
+            connection
+                .pragma_update(None, "user_version", 1)
+                .expect("set");
+            connection
+                .execute(
+                    "INSERT INTO alarms (id, asset, severity, level, raised_at, message)
+                     VALUES (7, 'P1', 'critical', 'D', 100.0, 'old')",
+                    [],
+                )
+                .expect("an alarm of version 1");
+        }
+        let store = Store::open(&path).expect("migrates");
+        assert_eq!(
+            store.schema_version().expect("version"),
+            MIGRATIONS.len() as i64
+        );
+        assert_eq!(store.alarms(10).expect("read")[0].message, "old");
+        assert!(store.baselines().expect("new table").is_empty());
+    }
+
+    #[test]
     fn a_database_from_a_newer_gateway_is_refused() {
         let dir = tempdir();
         let path = dir.join("state.db");
@@ -541,7 +587,7 @@ mod tests {
         assert!(error.to_string().contains("schema version 99"), "{error}");
     }
 
-    fn tempdir() -> std::path::PathBuf {
+    pub(super) fn tempdir() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "linetwin-store-{}-{:?}",
             std::process::id(),
