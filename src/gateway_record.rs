@@ -74,20 +74,7 @@ fn percent_encode(segment: &str) -> String {
         .collect()
 }
 
-/// An alarm as the gateway's record has it (`GET /api/alarms`).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct RecordedAlarm {
-    pub id: AlarmId,
-    pub asset: String,
-    pub severity: String,
-    pub level: String,
-    pub raised_at: f64,
-    pub cleared_at: Option<f64>,
-    pub message: String,
-    pub acknowledged_by: Option<String>,
-    /// `requested`, `delivered` or `failed`; `None`: no work order.
-    pub work_order: Option<String>,
-}
+pub use linetwin_twin::record::RecordedAlarm;
 
 #[derive(serde::Deserialize)]
 struct AlarmList {

@@ -132,6 +132,7 @@ impl Plugin for StreamPlugin {
             .add_message::<GatewayNotice>()
             .add_message::<Caption>()
             .init_resource::<crate::scenario_remote::Story>()
+            .init_resource::<BeforeTheTwin>()
             .add_systems(PreUpdate, drain_inbox);
         #[cfg(target_arch = "wasm32")]
         app.add_systems(Startup, web::open_socket);
@@ -153,10 +154,37 @@ fn decode(frame: Inbound) -> Result<Option<Decoded>, FrameError> {
     })
 }
 
+/// What the gateway says first (the hello, sensors offline, the record's
+/// acknowledgements and baselines) can come before the line description
+/// has loaded and the twin exists: it is kept for the twin, in order, while
+/// data that early is let go (the twin could not place it anyway).
+#[derive(Resource, Default)]
+pub struct BeforeTheTwin(Vec<StreamEvent>);
+
+/// The record's newest 500 alarms and every sensor's baseline fit well.
+const KEPT_BEFORE_THE_TWIN: usize = 4096;
+
+impl BeforeTheTwin {
+    fn keep(&mut self, events: Vec<StreamEvent>) {
+        self.0.extend(events.into_iter().filter(|e| {
+            matches!(
+                e,
+                StreamEvent::Hello { .. }
+                    | StreamEvent::Acknowledged { .. }
+                    | StreamEvent::Baseline { .. }
+                    | StreamEvent::Offline { .. }
+            )
+        }));
+        let over = self.0.len().saturating_sub(KEPT_BEFORE_THE_TWIN);
+        self.0.drain(..over);
+    }
+}
+
 /// At most this many frames per frame: a burst after a stall must not freeze
 /// rendering; the rest waits in the channel for the next frame.
 const MAX_FRAMES_PER_UPDATE: usize = 256;
 
+#[allow(clippy::too_many_arguments)]
 fn drain_inbox(
     inbox: Option<ResMut<Inbox>>,
     mut connection: ResMut<Connection>,
@@ -164,8 +192,11 @@ fn drain_inbox(
     mut events: MessageWriter<StreamEvent>,
     mut notices: MessageWriter<GatewayNotice>,
     mut story: ResMut<crate::scenario_remote::Story>,
+    twin: Option<Res<crate::twin_state::TwinState>>,
+    mut early: ResMut<BeforeTheTwin>,
 ) {
     let Some(mut inbox) = inbox else { return };
+    let mut out = Vec::new();
     let mut decoded = 0;
     // Routed blocks carry no samples and do not count against the cap: the
     // app must learn of every one before its result comes back.
@@ -178,7 +209,7 @@ fn drain_inbox(
         stats.frames_received += 1;
         if let Inbound::Routed(block) = frame {
             stats.waveforms += 1;
-            events.write(StreamEvent::Routed(block));
+            out.push(StreamEvent::Routed(block));
             continue;
         }
         decoded += 1;
@@ -194,7 +225,7 @@ fn drain_inbox(
                 if story.info != scenario {
                     story.info = scenario;
                 }
-                events.write(StreamEvent::Hello { clock, time_scale });
+                out.push(StreamEvent::Hello { clock, time_scale });
                 connection.0 = ConnectionState::Connected {
                     line_id,
                     time_scale,
@@ -203,10 +234,10 @@ fn drain_inbox(
             }
             Ok(Some(Decoded::Text(TextMessage::Readings { t, values }))) => {
                 stats.readings += values.len() as u64;
-                events.write(StreamEvent::Readings { t, values });
+                out.push(StreamEvent::Readings { t, values });
             }
             Ok(Some(Decoded::Text(TextMessage::Acknowledged { alarm, by, .. }))) => {
-                events.write(StreamEvent::Acknowledged { alarm, by });
+                out.push(StreamEvent::Acknowledged { alarm, by });
             }
             Ok(Some(Decoded::Text(TextMessage::Baseline {
                 sensor,
@@ -214,7 +245,7 @@ fn drain_inbox(
                 value_mm_s,
                 by,
             }))) => {
-                events.write(StreamEvent::Baseline {
+                out.push(StreamEvent::Baseline {
                     sensor,
                     t,
                     value_mm_s,
@@ -222,7 +253,7 @@ fn drain_inbox(
                 });
             }
             Ok(Some(Decoded::Text(TextMessage::Offline { t, sensors, reason }))) => {
-                events.write(StreamEvent::Offline { t, sensors, reason });
+                out.push(StreamEvent::Offline { t, sensors, reason });
             }
             Ok(Some(Decoded::Text(TextMessage::Notice { message, .. }))) => {
                 notices.write(GatewayNotice(message));
@@ -234,7 +265,7 @@ fn drain_inbox(
                 duration_s,
             }))) => {
                 // Placed on the twin's time axis with the data, in order.
-                events.write(StreamEvent::Caption(Caption {
+                out.push(StreamEvent::Caption(Caption {
                     t,
                     text,
                     chapter,
@@ -243,7 +274,7 @@ fn drain_inbox(
             }
             Ok(Some(Decoded::Waveform(block))) => {
                 stats.waveforms += 1;
-                events.write(StreamEvent::Waveform(block));
+                out.push(StreamEvent::Waveform(block));
             }
             Ok(None) => {}
             Err(error) => {
@@ -251,6 +282,11 @@ fn drain_inbox(
                 stats.last_rejection = Some(error.to_string());
             }
         }
+    }
+    if twin.is_some() {
+        events.write_batch(std::mem::take(&mut early.0).into_iter().chain(out));
+    } else {
+        early.keep(out);
     }
 }
 

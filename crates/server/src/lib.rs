@@ -26,6 +26,7 @@ mod state;
 mod static_files;
 pub mod store;
 mod timestamps;
+mod tls;
 mod viewer;
 pub mod work_orders;
 

@@ -483,93 +483,13 @@ async fn mqtt_ingest_throughput() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A test CA and a broker certificate for 127.0.0.1 signed by it, made by
-/// the openssl command line; (CA, certificate, key) paths.
-fn test_pki(
-    dir: &Path,
-    name: &str,
-) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
-    let run = |args: &[&str]| {
-        let status = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl runs");
-        assert!(status.success(), "openssl {args:?}");
-    };
-    let ca = format!("{name}-ca.pem");
-    let ca_key = format!("{name}-ca.key");
-    let cert = format!("{name}-broker.pem");
-    let key = format!("{name}-broker.key");
-    let csr = format!("{name}-broker.csr");
-    let ext = format!("{name}-ext.cnf");
-    std::fs::write(
-        dir.join(&ext),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .expect("ext");
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        &ca_key,
-        "-out",
-        &ca,
-        "-days",
-        "2",
-        "-subj",
-        "/CN=linetwin test CA",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        &key,
-        "-out",
-        &csr,
-        "-subj",
-        "/CN=localhost",
-    ]);
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        &csr,
-        "-CA",
-        &ca,
-        "-CAkey",
-        &ca_key,
-        "-CAcreateserial",
-        "-out",
-        &cert,
-        "-days",
-        "2",
-        "-extfile",
-        &ext,
-    ]);
-    // The broker may drop to its own user before it reads them.
-    for file in [&ca, &cert, &key] {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.join(file), std::fs::Permissions::from_mode(0o644))
-            .expect("readable");
-    }
-    (dir.join(ca), dir.join(cert), dir.join(key))
-}
-
 #[tokio::test]
 async fn mqtt_5_over_tls_with_the_plants_ca_reaches_a_viewer_and_a_wrong_ca_does_not() {
     let dir = std::env::temp_dir().join(format!("linetwin-mqtts-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let (ca, cert, key) = test_pki(&dir, "plant");
-    let (other_ca, _, _) = test_pki(&dir, "other");
+    let (ca, cert, key) = common::test_pki(&dir, "plant");
+    let (other_ca, _, _) = common::test_pki(&dir, "other");
     let plain = free_port();
     let tls = free_port();
     let conf = format!(

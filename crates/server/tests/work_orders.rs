@@ -30,46 +30,26 @@ struct Receiver {
 
 impl Receiver {
     async fn serve(&self, listener: TcpListener) {
+        self.serve_with(listener, None).await;
+    }
+
+    /// Over TLS when an acceptor is given (an HTTPS receiver).
+    async fn serve_with(&self, listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>) {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
             let events = Arc::clone(&self.events);
+            let tls = tls.clone();
             tokio::spawn(async move {
-                let mut reader = BufReader::new(stream);
-                let mut length = 0usize;
-                let mut content_type = String::new();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some((name, value)) = line.split_once(':') {
-                        match name.trim().to_ascii_lowercase().as_str() {
-                            "content-length" => length = value.trim().parse().unwrap_or(0),
-                            "content-type" => content_type = value.trim().to_owned(),
-                            _ => {}
+                match tls {
+                    Some(acceptor) => {
+                        if let Ok(stream) = acceptor.accept(stream).await {
+                            take_event(stream, events).await;
                         }
                     }
+                    None => take_event(stream, events).await,
                 }
-                let mut body = vec![0; length];
-                if reader.read_exact(&mut body).await.is_err() {
-                    return;
-                }
-                assert_eq!(content_type, "application/cloudevents+json");
-                let event: serde_json::Value =
-                    serde_json::from_slice(&body).expect("the event is JSON");
-                events.lock().expect("lock").push(event);
-                let _ = reader
-                    .into_inner()
-                    .write_all(
-                        b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                    )
-                    .await;
             });
         }
     }
@@ -83,6 +63,45 @@ impl Receiver {
         }
         counts
     }
+}
+
+/// Reads one POST, keeps its event and answers 202.
+async fn take_event<S>(stream: S, events: Arc<Mutex<Vec<serde_json::Value>>>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut reader = BufReader::new(stream);
+    let mut length = 0usize;
+    let mut content_type = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            match name.trim().to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().unwrap_or(0),
+                "content-type" => content_type = value.trim().to_owned(),
+                _ => {}
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).await.is_err() {
+        return;
+    }
+    assert_eq!(content_type, "application/cloudevents+json");
+    let event: serde_json::Value = serde_json::from_slice(&body).expect("the event is JSON");
+    events.lock().expect("lock").push(event);
+    let mut stream = reader.into_inner();
+    let _ = stream
+        .write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .await;
+    let _ = stream.shutdown().await;
 }
 
 /// A motor frame far above its trip limit, for a dozen data seconds (so the
@@ -308,7 +327,7 @@ async fn a_config_with_a_bad_webhook_is_refused_with_its_place() {
     let line = linetwin_server::load_line(&line_path).expect("demo line");
     let error = GatewayConfig::from_toml(
         "plant.toml",
-        "[work_orders]\n[[work_orders.webhooks]]\nurl = \"https://sap.example/\"\n",
+        "[work_orders]\n[[work_orders.webhooks]]\nurl = \"ftp://sap.example/\"\n",
         &line,
     )
     .expect_err("refused");
@@ -316,9 +335,16 @@ async fn a_config_with_a_bad_webhook_is_refused_with_its_place() {
     assert!(
         text.contains("plant.toml")
             && text.contains("work_orders.webhooks[0].url")
-            && text.contains("TLS"),
+            && text.contains("not an http"),
         "{text}"
     );
+    let error = GatewayConfig::from_toml(
+        "plant.toml",
+        "[work_orders]\n[[work_orders.webhooks]]\nurl = \"http://cmms/\"\nca_file = \"ca.pem\"\n",
+        &line,
+    )
+    .expect_err("refused");
+    assert!(error.to_string().contains("only for an https"), "{error}");
     let error = GatewayConfig::from_toml(
         "plant.toml",
         "[work_orders]\nraise_on = \"critical\"\n",
@@ -399,4 +425,95 @@ async fn a_what_if_plan_reaches_the_receiver_once_with_its_dates() {
     gateway.stop().await;
     receiver_task.abort();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An HTTPS receiver with a certificate from `dir`'s test CA.
+fn tls_acceptor(cert: &Path, key: &Path) -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .expect("the certificate")
+        .collect::<Result<_, _>>()
+        .expect("PEM");
+    let key = PrivateKeyDer::from_pem_file(key).expect("the key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("a server config");
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_receiver_gets_the_plan_once_and_one_signed_by_another_ca_is_not_trusted() {
+    let dir = temp_dir("https-orders");
+    let (ca, cert, key) = common::test_pki(&dir, "cmms");
+    let (other_ca, _, _) = common::test_pki(&dir, "other");
+    let receiver = Receiver::default();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let serving = receiver.clone();
+    let acceptor = tls_acceptor(&cert, &key);
+    let receiver_task =
+        tokio::spawn(async move { serving.serve_with(listener, Some(acceptor)).await });
+    let toml = |ca: &Path| {
+        format!(
+            "[work_orders]\n[[work_orders.webhooks]]\nurl = \"https://127.0.0.1:{port}/cmms\"\nca_file = \"{}\"\n",
+            ca.display()
+        )
+    };
+    let plan = r#"{"by": "maria", "t": 1796215845.0,
+        "plan": {"name": "lubricate M1", "actions": [{"asset": "M1", "kind": {"kind": "lubricate"}, "at_h": 24.0}]}}"#;
+
+    let gateway = Gateway::start(&toml(&ca), &dir).await;
+    let (status, sent) = http(gateway.addr, "POST", "/api/plans/work-order", plan).await;
+    assert_eq!(status, 202, "{sent}");
+    wait_until("the plan to be delivered over TLS", || async {
+        gateway.get("/api/work-orders").await["work_orders"][0]["status"] == "delivered"
+    })
+    .await;
+    assert_eq!(
+        receiver.by_id().into_iter().collect::<Vec<_>>(),
+        [(sent["event_id"].as_str().expect("an id").to_owned(), 1)]
+    );
+    gateway.stop().await;
+
+    // A gateway that trusts another CA does not send it, and says why.
+    let dir_other = temp_dir("https-orders-other");
+    let gateway = Gateway::start(&toml(&other_ca), &dir_other).await;
+    let (status, _) = http(gateway.addr, "POST", "/api/plans/work-order", plan).await;
+    assert_eq!(status, 202);
+    wait_until("a refused TLS handshake", || async {
+        let orders = gateway.get("/api/work-orders").await;
+        orders["work_orders"][0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("TLS") && e.contains("certificate"))
+    })
+    .await;
+    let orders = gateway.get("/api/work-orders").await;
+    assert_eq!(
+        orders["work_orders"][0]["status"], "requested",
+        "retried, not given up: {orders}"
+    );
+    assert_eq!(receiver.by_id().len(), 1, "nothing more arrived");
+    gateway.stop().await;
+
+    // A CA file that is not there is refused at start, naming the field.
+    let line = linetwin_server::load_line(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json"),
+    )
+    .expect("demo line");
+    let error = GatewayConfig::from_toml("plant.toml", &toml(&dir.join("nope.pem")), &line)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        error.contains("work_orders.webhooks[0].ca_file") && error.contains("nope.pem"),
+        "{error}"
+    );
+    receiver_task.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir_other);
 }

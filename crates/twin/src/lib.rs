@@ -14,6 +14,7 @@
 //! - [`history`]: every observation, time-indexed, with roll-ups and a
 //!   fixed memory bound.
 //! - [`motion`]: how fast each machine runs, for the scene's motion.
+//! - [`record`]: an alarm as the gateway's record gives it.
 //!
 //! No Bevy, no colours, no I/O, no clock of its own: the caller passes data
 //! times in. Builds for native and wasm32.
@@ -31,6 +32,7 @@ pub mod level;
 pub mod motion;
 pub mod observation;
 pub mod prognosis;
+pub mod record;
 pub mod snapshot;
 pub mod temperature;
 pub mod timeline;

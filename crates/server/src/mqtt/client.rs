@@ -2,14 +2,13 @@
 //! one face: the gateway's loop connects, subscribes, publishes and reads
 //! messages the same way whichever the config asks for.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use rumqttc::{TlsConfiguration, Transport};
 
-use super::config::{MqttConfig, TlsConfig};
+use super::config::MqttConfig;
 
 /// The largest waveform frame, with room for the topic.
 const MAX_PACKET: usize = 2 * 1024 * 1024;
@@ -46,13 +45,12 @@ pub(crate) fn connect(config: &MqttConfig) -> Result<(Client, Events), String> {
         .as_ref()
         .and_then(|var| std::env::var(var).ok())
         .unwrap_or_default();
-    let transport = match (&broker.tls, &config.tls) {
-        (false, _) => Transport::Tcp,
-        (true, tls) => {
-            let tls = client_config(tls.as_ref())
-                .map_err(|(field, reason)| format!("{field}: {reason}"))?;
-            Transport::tls_with_config(TlsConfiguration::Rustls(Arc::new(tls)))
-        }
+    let transport = if broker.tls {
+        let tls = crate::tls::client_config(&config.tls_files())
+            .map_err(|(field, reason)| format!("{field}: {reason}"))?;
+        Transport::tls_with_config(TlsConfiguration::Rustls(Arc::new(tls)))
+    } else {
+        Transport::Tcp
     };
     let keep_alive = Duration::from_secs(config.keep_alive_s.max(5));
     match config.protocol {
@@ -80,77 +78,6 @@ pub(crate) fn connect(config: &MqttConfig) -> Result<(Client, Events), String> {
             let (client, events) = rumqttc::AsyncClient::new(options, CAPACITY);
             Ok((Client::V4(client), Events::V4(Box::new(events))))
         }
-    }
-}
-
-/// A config error: the field and the reason.
-pub(crate) type FieldError = (String, String);
-
-/// rustls with the ring provider: the plant's CA (or the system's roots),
-/// and a client certificate when the broker asks for one.
-pub(crate) fn client_config(tls: Option<&TlsConfig>) -> Result<rustls::ClientConfig, FieldError> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-
-    let field = |name: &str| format!("mqtt.tls.{name}");
-    let fail = |name: &str, path: &Path, e: &dyn std::fmt::Display| {
-        (field(name), format!("{}: {e}", path.display()))
-    };
-    let read = |name: &str, path: &Path| std::fs::read(path).map_err(|e| fail(name, path, &e));
-    let certificates =
-        |name: &str, path: &Path| -> Result<Vec<CertificateDer<'static>>, FieldError> {
-            let pem = read(name, path)?;
-            let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
-                .collect::<Result<_, _>>()
-                .map_err(|e| fail(name, path, &e))?;
-            if certs.is_empty() {
-                return Err(fail(name, path, &"no PEM certificate in it"));
-            }
-            Ok(certs)
-        };
-    let mut roots = rustls::RootCertStore::empty();
-    match tls.and_then(|t| t.ca_file.as_deref()) {
-        Some(path) => {
-            for cert in certificates("ca_file", path)? {
-                roots.add(cert).map_err(|e| fail("ca_file", path, &e))?;
-            }
-        }
-        None => {
-            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-            if roots.is_empty() {
-                return Err((
-                    field("ca_file"),
-                    "the system has no CA certificates: name the CA that signed the broker's"
-                        .into(),
-                ));
-            }
-        }
-    }
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| ("mqtt.tls".to_owned(), e.to_string()))?
-    .with_root_certificates(roots);
-    match tls.map(|t| (t.client_cert_file.as_deref(), t.client_key_file.as_deref())) {
-        Some((Some(cert), Some(key_path))) => {
-            let chain = certificates("client_cert_file", cert)?;
-            let pem = read("client_key_file", key_path)?;
-            let key = PrivateKeyDer::from_pem_slice(&pem)
-                .map_err(|e| fail("client_key_file", key_path, &e))?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| fail("client_cert_file", cert, &e))
-        }
-        Some((Some(_), None)) => Err((
-            field("client_key_file"),
-            "a client certificate needs its key".into(),
-        )),
-        Some((None, Some(_))) => Err((
-            field("client_cert_file"),
-            "a client key needs its certificate".into(),
-        )),
-        _ => Ok(builder.with_no_client_auth()),
     }
 }
 

@@ -177,6 +177,17 @@ impl GatewayConfig {
 }
 
 impl MqttConfig {
+    /// The PEM files of `[mqtt.tls]`.
+    pub(crate) fn tls_files(&self) -> crate::tls::TlsFiles<'_> {
+        let tls = self.tls.as_ref();
+        crate::tls::TlsFiles {
+            section: "mqtt.tls",
+            ca_file: tls.and_then(|t| t.ca_file.as_deref()),
+            client_cert_file: tls.and_then(|t| t.client_cert_file.as_deref()),
+            client_key_file: tls.and_then(|t| t.client_key_file.as_deref()),
+        }
+    }
+
     /// Host, port and transport of `url`.
     pub fn broker(&self) -> Result<Broker, String> {
         let (rest, tls, default_port) = if let Some(rest) = self.url.strip_prefix("mqtts://") {
@@ -222,8 +233,8 @@ impl MqttConfig {
                 ));
             }
             // The files are read now, so a wrong path is refused at start.
-            (true, tls) => {
-                crate::mqtt::client::client_config(tls.as_ref())?;
+            (true, _) => {
+                crate::tls::client_config(&self.tls_files())?;
             }
             (false, None) => {}
         }

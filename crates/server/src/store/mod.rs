@@ -79,22 +79,8 @@ pub enum StoreError {
     },
 }
 
-/// An alarm as the gateway keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredAlarm {
-    pub id: u64,
-    pub asset: String,
-    pub severity: String,
-    pub level: String,
-    pub raised_at: f64,
-    pub cleared_at: Option<f64>,
-    pub message: String,
-    pub acknowledged_by: Option<String>,
-    pub acknowledged_at_unix_s: Option<f64>,
-    /// Its work order over all webhooks: `failed` if any gave up,
-    /// `delivered` when all have it, `requested` meanwhile; `None` if none.
-    pub work_order: Option<String>,
-}
+/// An alarm as the gateway keeps it (the type its API gives viewers).
+pub use linetwin_twin::record::RecordedAlarm as StoredAlarm;
 
 /// One event for one webhook, as the outbox holds it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

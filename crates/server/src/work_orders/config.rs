@@ -56,10 +56,25 @@ pub struct WorkOrderConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
-    /// `http://host:port/path`.
+    /// `http://host:port/path` or `https://host:port/path`.
     pub url: String,
+    /// For `https://`: the CA that signed the receiver's certificate (PEM);
+    /// without it, the system's CA certificates.
+    pub ca_file: Option<std::path::PathBuf>,
     /// The name of an environment variable holding a bearer token.
     pub token_env: Option<String>,
+}
+
+impl WebhookConfig {
+    /// Its CA file, for the errors named under `section`.
+    pub(crate) fn tls_files<'a>(&'a self, section: &'a str) -> crate::tls::TlsFiles<'a> {
+        crate::tls::TlsFiles {
+            section,
+            ca_file: self.ca_file.as_deref(),
+            client_cert_file: None,
+            client_key_file: None,
+        }
+    }
 }
 
 /// A webhook URL, checked.
@@ -68,19 +83,18 @@ pub struct WebhookUrl {
     pub host: String,
     pub port: u16,
     pub path: String,
+    pub tls: bool,
 }
 
 impl WebhookUrl {
     pub fn parse(url: &str) -> Result<Self, String> {
-        if url.starts_with("https://") {
-            return Err(
-                "https webhooks need TLS, which is not built in yet: point it at a local relay (nginx, the CMMS's integration agent) on http"
-                    .into(),
-            );
-        }
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("`{url}` is not an http:// URL"))?;
+        let (rest, tls, default_port) = if let Some(rest) = url.strip_prefix("https://") {
+            (rest, true, 443)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (rest, false, 80)
+        } else {
+            return Err(format!("`{url}` is not an http:// or https:// URL"));
+        };
         let (authority, path) = match rest.find('/') {
             Some(slash) => (&rest[..slash], &rest[slash..]),
             None => (rest, "/"),
@@ -92,7 +106,7 @@ impl WebhookUrl {
                     .map_err(|_| format!("`{port}` in `{url}` is not a port number"))?;
                 (host, port)
             }
-            _ => (authority, 80),
+            _ => (authority, default_port),
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
@@ -102,6 +116,7 @@ impl WebhookUrl {
             host: host.to_owned(),
             port,
             path: path.to_owned(),
+            tls,
         })
     }
 
@@ -118,8 +133,23 @@ impl WorkOrderConfig {
     /// Checks what can be checked before start: (field, reason) on error.
     pub fn validate(&self) -> Result<(), (String, String)> {
         for (i, hook) in self.webhooks.iter().enumerate() {
-            WebhookUrl::parse(&hook.url)
+            let url = WebhookUrl::parse(&hook.url)
                 .map_err(|reason| (format!("work_orders.webhooks[{i}].url"), reason))?;
+            match (url.tls, &hook.ca_file) {
+                (false, Some(_)) => {
+                    return Err((
+                        format!("work_orders.webhooks[{i}].ca_file"),
+                        "only for an https:// webhook".into(),
+                    ));
+                }
+                // The files are read now, so a wrong path is refused at start.
+                (true, _) => {
+                    crate::tls::client_config(
+                        &hook.tls_files(&format!("work_orders.webhooks[{i}]")),
+                    )?;
+                }
+                (false, None) => {}
+            }
             if let Some(name) = &hook.token_env
                 && std::env::var_os(name).is_none()
             {
@@ -150,7 +180,8 @@ mod tests {
             Ok(WebhookUrl {
                 host: "cmms.local".into(),
                 port: 8081,
-                path: "/api/notify".into()
+                path: "/api/notify".into(),
+                tls: false,
             })
         );
         assert_eq!(
@@ -161,10 +192,9 @@ mod tests {
             WebhookUrl::parse("http://[::1]:9000/x").map(|u| u.authority()),
             Ok("[::1]:9000".into())
         );
-        assert!(
-            WebhookUrl::parse("https://sap.example/")
-                .unwrap_err()
-                .contains("TLS")
+        assert_eq!(
+            WebhookUrl::parse("https://sap.example/sap/opu").map(|u| (u.port, u.tls, u.path)),
+            Ok((443, true, "/sap/opu".into()))
         );
         assert!(
             WebhookUrl::parse("ftp://x/")

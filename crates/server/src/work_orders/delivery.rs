@@ -1,7 +1,8 @@
 //! One POST of one event to one webhook, over HTTP/1.1 (hyper's client
-//! connection: no client crate beyond what axum already builds), and what
-//! its answer means for the outbox.
+//! connection: no client crate beyond what axum already builds), in TLS
+//! for https (rustls), and what its answer means for the outbox.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -45,8 +46,13 @@ pub(crate) fn outcome_of(status: u16, body: &str) -> Outcome {
     }
 }
 
-pub(crate) async fn post(url: &WebhookUrl, bearer: Option<&str>, event_json: &str) -> Outcome {
-    match tokio::time::timeout(REQUEST_TIMEOUT, attempt(url, bearer, event_json)).await {
+pub(crate) async fn post(
+    url: &WebhookUrl,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    bearer: Option<&str>,
+    event_json: &str,
+) -> Outcome {
+    match tokio::time::timeout(REQUEST_TIMEOUT, attempt(url, tls, bearer, event_json)).await {
         Ok(Ok((status, body))) => outcome_of(status, &body),
         Ok(Err(reason)) => Outcome::Retry(reason),
         Err(_) => Outcome::Retry(format!("no answer within {REQUEST_TIMEOUT:?}")),
@@ -55,6 +61,7 @@ pub(crate) async fn post(url: &WebhookUrl, bearer: Option<&str>, event_json: &st
 
 async fn attempt(
     url: &WebhookUrl,
+    tls: Option<&Arc<rustls::ClientConfig>>,
     bearer: Option<&str>,
     event_json: &str,
 ) -> Result<(u16, String), String> {
@@ -70,6 +77,35 @@ async fn attempt(
         )
     })?
     .map_err(|e| format!("cannot connect to {}: {e}", url.authority()))?;
+    match (url.tls, tls) {
+        (true, Some(config)) => {
+            let name = rustls::pki_types::ServerName::try_from(url.host.clone()).map_err(|e| {
+                format!(
+                    "`{}` cannot be checked against a certificate: {e}",
+                    url.host
+                )
+            })?;
+            let stream = tokio_rustls::TlsConnector::from(Arc::clone(config))
+                .connect(name, stream)
+                .await
+                .map_err(|e| format!("TLS with {}: {e}", url.authority()))?;
+            exchange(stream, url, bearer, event_json).await
+        }
+        (true, None) => Err(format!("no TLS settings for {}", url.authority())),
+        (false, _) => exchange(stream, url, bearer, event_json).await,
+    }
+}
+
+/// The POST and its answer, over a plain or a TLS stream.
+async fn exchange<S>(
+    stream: S,
+    url: &WebhookUrl,
+    bearer: Option<&str>,
+    event_json: &str,
+) -> Result<(u16, String), String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| format!("HTTP handshake with {}: {e}", url.authority()))?;

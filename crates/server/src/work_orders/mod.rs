@@ -59,6 +59,8 @@ struct Webhook {
     url: String,
     parsed: WebhookUrl,
     token: Option<String>,
+    /// For https: whom to trust.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 pub(crate) struct WorkOrders {
@@ -86,19 +88,27 @@ impl WorkOrders {
         let webhooks = config
             .webhooks
             .iter()
-            .filter_map(|hook| {
+            .enumerate()
+            .filter_map(|(i, hook)| {
                 // Checked when the config was loaded; a bad one here is skipped, loudly.
-                match WebhookUrl::parse(&hook.url) {
-                    Ok(parsed) => Some(Webhook {
-                        url: hook.url.clone(),
-                        parsed,
-                        token: hook.token_env.as_ref().and_then(|n| std::env::var(n).ok()),
-                    }),
-                    Err(reason) => {
-                        tracing::error!("webhook {}: {reason}", hook.url);
-                        None
-                    }
-                }
+                let parsed = WebhookUrl::parse(&hook.url)
+                    .map_err(|reason| tracing::error!("webhook {}: {reason}", hook.url))
+                    .ok()?;
+                let tls = if parsed.tls {
+                    let section = format!("work_orders.webhooks[{i}]");
+                    let config = crate::tls::client_config(&hook.tls_files(&section))
+                        .map_err(|(field, reason)| tracing::error!("{field}: {reason}"))
+                        .ok()?;
+                    Some(Arc::new(config))
+                } else {
+                    None
+                };
+                Some(Webhook {
+                    url: hook.url.clone(),
+                    parsed,
+                    token: hook.token_env.as_ref().and_then(|n| std::env::var(n).ok()),
+                    tls,
+                })
             })
             .collect();
         WorkOrders {
@@ -289,8 +299,13 @@ impl WorkOrders {
                     );
                     continue;
                 };
-                let outcome =
-                    delivery::post(&hook.parsed, hook.token.as_deref(), &entry.event).await;
+                let outcome = delivery::post(
+                    &hook.parsed,
+                    hook.tls.as_ref(),
+                    hook.token.as_deref(),
+                    &entry.event,
+                )
+                .await;
                 let store = self.store();
                 let result = match outcome {
                     Outcome::Delivered => {
