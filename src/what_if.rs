@@ -153,7 +153,7 @@ impl WhatIf {
 
     /// Whether result `index`'s plan does anything (there is something to send).
     pub fn has_actions(&self, outcome: &WhatIfOutcome, index: usize) -> bool {
-        outcome.order(&self.asked, index, "", 0.0).is_some()
+        outcome.plan(&self.asked, index).is_some()
     }
 }
 

@@ -27,13 +27,10 @@ pub struct WhatIfOutcome {
 }
 
 impl WhatIfOutcome {
-    /// Result `index` as an order for the CMMS, sent by `by` at data time
-    /// `t`; `asked` are the plans the job was given (the twin's proposal,
-    /// simulated last, is in the outcome). `None` for an index without a
-    /// plan, or a plan with nothing to do.
-    pub fn order(&self, asked: &[Plan], index: usize, by: &str, t: f64) -> Option<PlanOrder> {
+    /// The plan behind result `index`, when it does something.
+    pub fn plan<'a>(&'a self, asked: &'a [Plan], index: usize) -> Option<&'a Plan> {
         let result = self.results.get(index)?;
-        let plan = asked
+        asked
             .get(index)
             .or_else(|| {
                 self.proposal
@@ -41,7 +38,16 @@ impl WhatIfOutcome {
                     .filter(|_| index == asked.len())
                     .map(|p| &p.plan)
             })
-            .filter(|p| p.name == result.plan && !p.actions.is_empty())?;
+            .filter(|p| p.name == result.plan && !p.actions.is_empty())
+    }
+
+    /// Result `index` as an order for the CMMS, sent by `by` at data time
+    /// `t`; `asked` are the plans the job was given (the twin's proposal,
+    /// simulated last, is in the outcome). `None` for an index without a
+    /// plan, or a plan with nothing to do.
+    pub fn order(&self, asked: &[Plan], index: usize, by: &str, t: f64) -> Option<PlanOrder> {
+        let result = self.results.get(index)?;
+        let plan = self.plan(asked, index)?;
         let recommendation = self.recommendation.as_ref().filter(|r| r.best == index);
         Some(PlanOrder {
             by: by.to_owned(),

@@ -388,6 +388,8 @@ impl Twin {
             return false;
         };
         let slot = &mut self.assets[index];
+        // Both states, so a rebuild after a late observation keeps it
+        // (`&`, not `&&`: the second must run whatever the first says).
         let changed = slot.committed.set_baseline(sensor, t, value_mm_s, by)
             & slot.current.set_baseline(sensor, t, value_mm_s, by);
         if changed {
