@@ -7,9 +7,11 @@
 //! - [`diagnosis`]: the diagnosis engine (indicators, ISO zone, envelope
 //!   analysis, fault patterns, verdict and health).
 //! - [`backoff`]: reconnection policy.
+//! - [`access`]: roles and what each may do (the gateway enforces, the viewer hides).
 //!
 //! Builds for native and wasm32; never depends on Bevy or on an async runtime.
 
+pub mod access;
 pub mod backoff;
 pub mod bearing;
 pub mod diagnosis;

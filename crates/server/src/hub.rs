@@ -55,6 +55,18 @@ pub(crate) fn going_away() -> Message {
     }))
 }
 
+/// The credential behind the connection was revoked, signed out or expired.
+pub(crate) fn withdrawn() -> Message {
+    policy_close("your sign-in ended or was revoked")
+}
+
+pub(crate) fn policy_close(reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: close_code::POLICY,
+        reason: Utf8Bytes::from_static(reason),
+    }))
+}
+
 /// Why a send gave up; the caller only needs to stop.
 #[derive(Debug)]
 pub(crate) struct SocketGone;

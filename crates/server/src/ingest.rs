@@ -5,6 +5,7 @@
 //! dropped; on `/ws/ingest` the producer is told why and the connection
 //! stays open.
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -15,6 +16,12 @@ use linetwin_core::protocol::{
     WaveformBlock,
 };
 
+use std::time::Duration;
+
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::auth::rate::RateLimiter;
+use crate::auth::{Principal, Watchman};
 use crate::hub::{self, Frame, SocketGone};
 use crate::source::Source;
 use crate::state::AppState;
@@ -24,6 +31,16 @@ use crate::timestamps::{Order, TimestampError};
 /// samples): producers must be able to send it, nothing larger is needed.
 const MAX_INGEST_MESSAGE: usize =
     WAVEFORM_HEADER_LEN + MAX_SENSOR_ID_LEN + 3 + 4 * MAX_WAVEFORM_SAMPLES;
+
+/// A text frame (readings, offline) of a whole line is a few kilobytes.
+const MAX_INGEST_TEXT: usize = 64 * 1024;
+/// Frames a producer connection may send a second, and at once: a line's
+/// worth of waveform rounds at a 1 s block interval with room to spare.
+const FRAMES_PER_S: f64 = 200.0;
+const FRAME_BURST: u32 = 400;
+/// Producers are pinged like viewers; one silent this long is dropped.
+const PING_INTERVAL: Duration = Duration::from_secs(20);
+const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 
 /// An `offline` reason is one line in a panel.
 const MAX_REASON_LEN: usize = 200;
@@ -49,6 +66,16 @@ pub(crate) enum Rejection {
     ReasonTooLong(usize),
     #[error("{0}")]
     Timestamp(#[from] TimestampError),
+    #[error("this producer's token may feed {allowed}, not `{sensor}` of asset {asset}")]
+    OutOfScope {
+        sensor: String,
+        asset: String,
+        allowed: String,
+    },
+    #[error("a text frame of {0} bytes; at most {MAX_INGEST_TEXT} are read")]
+    TextTooLong(usize),
+    #[error("more than {FRAMES_PER_S} frames a second: this one was dropped")]
+    TooFast,
 }
 
 /// A frame as a source hands it over.
@@ -67,7 +94,17 @@ pub(crate) fn admit(
     source: Source,
     incoming: Incoming<'_>,
 ) -> Result<bool, Rejection> {
-    let outcome = check(state, source, incoming);
+    admit_from(state, source, incoming, None)
+}
+
+/// [`admit`] for a producer whose token names the assets it may feed.
+pub(crate) fn admit_from(
+    state: &AppState,
+    source: Source,
+    incoming: Incoming<'_>,
+    assets: Option<&[String]>,
+) -> Result<bool, Rejection> {
+    let outcome = check(state, source, incoming, assets);
     match &outcome {
         Ok((Verdict::Forward(frame), checked)) => {
             state.sources.accepted(source);
@@ -108,8 +145,12 @@ fn check(
     state: &AppState,
     source: Source,
     incoming: Incoming<'_>,
+    assets: Option<&[String]>,
 ) -> Result<(Verdict, Checked), Rejection> {
     let (verdict, stamps, went_offline) = match incoming {
+        Incoming::Text(text) if text.len() > MAX_INGEST_TEXT => {
+            return Err(Rejection::TextTooLong(text.len()));
+        }
         Incoming::Text(text) => {
             checked_message(&state.line, TextMessage::from_json(text)?, source)?
         }
@@ -119,6 +160,9 @@ fn check(
             (verdict, stamps, None)
         }
     };
+    if let Some(assets) = assets {
+        in_scope(&state.line, &stamps, assets)?;
+    }
     let now = state.gateway_unix_now();
     let mut checks = state.timestamp_checks(source);
     let mut order = Order::InOrder;
@@ -145,20 +189,36 @@ pub(crate) enum Verdict {
     Ignore,
 }
 
-pub(crate) async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+pub(crate) async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> Response {
     ws.max_message_size(MAX_INGEST_MESSAGE)
         .max_frame_size(MAX_INGEST_MESSAGE)
         .on_upgrade(move |socket| async move {
-            let _ = run(socket, state).await;
+            let _ = run(socket, state, principal).await;
         })
 }
 
-async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
+async fn run(
+    mut socket: WebSocket,
+    state: AppState,
+    producer: Principal,
+) -> Result<(), SocketGone> {
     let _counted = state.producer_connected();
     let mut stop = state.stop_signal();
+    let mut watchman = Watchman::new(&state.access, &producer);
+    let mut pace = RateLimiter::new(FRAMES_PER_S, FRAME_BURST, 1);
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    // Each refused frame is told, so a producer can mend it, except
+    // frames over the rate: a flood must not become a flood of notices.
+    let mut told_too_fast: Option<Instant> = None;
     // The hello tells the producer which line and clock the server expects.
     hub::send(&mut socket, hub::text_message(&state.hello())).await?;
-    tracing::info!("producer connected");
+    tracing::info!("producer connected: {}", producer.audit_name());
     loop {
         let message = tokio::select! {
             incoming = socket.recv() => match incoming {
@@ -168,23 +228,85 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
                     hub::finish_close(&mut socket).await;
                     break;
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                    last_heard = Instant::now();
+                    continue;
+                }
+            },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > SILENCE_LIMIT {
+                    tracing::info!("producer silent for {SILENCE_LIMIT:?}, dropping it");
+                    break;
+                }
+                hub::send(&mut socket, Message::Ping(Bytes::new())).await?;
+                continue;
+            },
+            () = watchman.due() => {
+                if !state.access.still_valid(&state.work_orders.store(), &producer, crate::unix_now()) {
+                    tracing::info!("{}: token withdrawn, closing the producer", producer.audit_name());
+                    return hub::send(&mut socket, hub::withdrawn()).await;
+                }
+                continue;
             },
             () = hub::stopping(&mut stop) => {
                 return hub::send(&mut socket, hub::going_away()).await;
             },
         };
-        let incoming = match &message {
-            Message::Text(text) => Incoming::Text(text.as_str()),
-            Message::Binary(bytes) => Incoming::Binary(bytes.clone()),
-            _ => continue,
+        last_heard = Instant::now();
+        let outcome = if pace.allow((), std::time::Instant::now()) {
+            let incoming = match &message {
+                Message::Text(text) => Incoming::Text(text.as_str()),
+                Message::Binary(bytes) => Incoming::Binary(bytes.clone()),
+                _ => continue,
+            };
+            admit_from(
+                &state,
+                Source::WsIngest,
+                incoming,
+                producer.assets.as_deref(),
+            )
+        } else {
+            state
+                .sources
+                .rejected(Source::WsIngest, &Rejection::TooFast.to_string());
+            Err(Rejection::TooFast)
         };
-        if let Err(rejection) = admit(&state, Source::WsIngest, incoming) {
-            let notice = hub::warning(format!("frame rejected: {rejection}"));
-            hub::send(&mut socket, notice).await?;
+        if let Err(rejection) = outcome {
+            let tell = match rejection {
+                Rejection::TooFast => {
+                    let due = told_too_fast.is_none_or(|at| at.elapsed() >= Duration::from_secs(1));
+                    if due {
+                        told_too_fast = Some(Instant::now());
+                    }
+                    due
+                }
+                _ => true,
+            };
+            if tell {
+                let notice = hub::warning(format!("frame rejected: {rejection}"));
+                hub::send(&mut socket, notice).await?;
+            }
         }
     }
-    tracing::info!("producer disconnected");
+    tracing::info!("producer disconnected: {}", producer.audit_name());
+    Ok(())
+}
+
+/// Every sensor the frame speaks for belongs to one of `assets`.
+fn in_scope(line: &Line, stamps: &Stamps, assets: &[String]) -> Result<(), Rejection> {
+    for (sensor, _) in stamps {
+        let asset = line
+            .sensor(sensor)
+            .map(|(asset, _)| asset.id.as_str())
+            .unwrap_or("?");
+        if !assets.iter().any(|a| a == asset) {
+            return Err(Rejection::OutOfScope {
+                sensor: sensor.clone(),
+                asset: asset.to_owned(),
+                allowed: assets.join(", "),
+            });
+        }
+    }
     Ok(())
 }
 

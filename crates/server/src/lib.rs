@@ -9,6 +9,7 @@
 //! with a listener bound on port 0.
 
 mod alarms_api;
+pub mod auth;
 mod export;
 pub mod gateway_twin;
 mod hub;
@@ -18,6 +19,7 @@ mod offline;
 mod recording;
 mod replay;
 mod scenario_control;
+mod security_headers;
 mod sensor_record;
 mod sensors_api;
 mod simulator;
@@ -68,6 +70,8 @@ pub struct Config {
     pub state: Option<work_orders::config::StateConfig>,
     /// Maintenance notifications out, from the gateway config file.
     pub work_orders: Option<work_orders::config::WorkOrderConfig>,
+    /// Sign-in; `None` runs open, which `serve` allows on loopback only.
+    pub auth: Option<auth::config::AuthConfig>,
 }
 
 /// A recording played back as if live.
@@ -159,6 +163,12 @@ pub enum StartError {
     AddressInUse { addr: String },
     #[error("cannot listen on {addr}: {error}")]
     Listen { addr: String, error: std::io::Error },
+    #[error(
+        "refusing to serve {addr} without sign-in: anyone on that network could read the line and send readings. \
+         Add [auth] to the gateway config (--config, see docs/security.md) and an admin with \
+         `linetwin-server user add NAME --role admin --config FILE`, or listen on 127.0.0.1"
+    )]
+    OpenOnNetwork { addr: String },
 }
 
 /// Reads a scenario (a path, or a name under `assets/scenarios/`) and
@@ -228,7 +238,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     static_files::warn_if_viewer_missing(&config.web_root).await;
+    check_secure_by_default(&config, &listener)?;
     let work_orders = std::sync::Arc::new(open_work_orders(&config, &listener)?);
+    warn_if_nobody_can_sign_in(&config, &work_orders);
     let _delivery = AbortOnDrop(tokio::spawn(std::sync::Arc::clone(&work_orders).deliver()));
     let (state, stop_sockets) = AppState::new(&config, work_orders);
     // Dropping the guard (also when this future is dropped) stops the simulator.
@@ -261,15 +273,54 @@ pub async fn serve(
         // tracks a connection once it has been upgraded.
         let _ = stop_sockets.send(true);
     };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("server failed")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("server failed")?;
     state.wait_for_sockets_to_close(SOCKET_CLOSE_GRACE).await;
     if let Some(recording) = recording {
         recording.finish().await;
     }
     Ok(())
+}
+
+/// Open (no sign-in) only on a loopback address: elsewhere the network
+/// could read the line and inject readings.
+fn check_secure_by_default(config: &Config, listener: &TcpListener) -> Result<(), StartError> {
+    let addr = listener.local_addr().map_err(|error| StartError::Listen {
+        addr: "the bound socket".into(),
+        error,
+    })?;
+    match &config.auth {
+        None if !addr.ip().is_loopback() => Err(StartError::OpenOnNetwork {
+            addr: addr.to_string(),
+        }),
+        None => {
+            tracing::info!(
+                "no [auth] in the gateway config: open to this machine only ({addr}); see docs/security.md"
+            );
+            Ok(())
+        }
+        Some(auth) => {
+            if !auth.secure_cookies && !addr.ip().is_loopback() {
+                tracing::warn!(
+                    "sign-in cookies travel in clear on {addr}: serve over HTTPS (a reverse proxy, docs/security.md) and set [auth] secure_cookies = true"
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn warn_if_nobody_can_sign_in(config: &Config, work_orders: &work_orders::WorkOrders) {
+    if config.auth.is_some() && !work_orders.store().has_credentials().unwrap_or(true) {
+        tracing::warn!(
+            "sign-in is on and nobody can sign in yet: add an admin with `linetwin-server user add NAME --role admin --config FILE`"
+        );
+    }
 }
 
 /// The state database and the work-order service. A replay keeps its
@@ -330,42 +381,68 @@ pub(crate) fn unix_now() -> f64 {
 /// Long enough for close frames to go out, short enough for a quick restart.
 const SOCKET_CLOSE_GRACE: Duration = Duration::from_secs(2);
 
+/// Request bodies at most: the largest is a what-if plan of a whole line.
+const MAX_REQUEST_BODY: usize = 256 * 1024;
+
 fn router(state: AppState, web_root: &Path) -> Router {
-    Router::new()
+    use axum::routing::{delete, post};
+    let guarded = Router::new()
         .route("/healthz", get(state::healthz))
+        .route("/login", get(auth::api::login_page))
+        .route("/kiosk", get(auth::api::kiosk_page))
+        .route("/kiosk.js", get(auth::api::kiosk_script))
+        .route("/api/login", post(auth::api::login))
+        .route("/api/logout", post(auth::api::logout))
+        .route("/api/me", get(auth::api::me))
+        .route("/api/ws-ticket", post(auth::api::ws_ticket))
+        .route("/api/kiosk/session", post(auth::api::kiosk_session))
+        .route(
+            "/api/users",
+            get(auth::api::users).post(auth::api::add_user),
+        )
+        .route("/api/users/{name}", delete(auth::api::remove_user))
+        .route(
+            "/api/tokens",
+            get(auth::api::tokens).post(auth::api::add_token),
+        )
+        .route("/api/tokens/{id}/revoke", post(auth::api::revoke_token))
+        .route("/api/audit", get(auth::api::audit_log))
         .route("/api/line", get(state::line_description))
         .route("/api/recording.mcap", get(export::recording))
         .route("/api/scenario", get(scenario_control::describe))
         .route(
             "/api/scenario/chapter/{index}",
-            axum::routing::post(scenario_control::chapter),
+            post(scenario_control::chapter),
         )
-        .route(
-            "/api/scenario/{command}",
-            axum::routing::post(scenario_control::command),
-        )
+        .route("/api/scenario/{command}", post(scenario_control::command))
         .route("/api/alarms", get(alarms_api::list))
         .route(
             "/api/alarms/{id}/acknowledge",
-            axum::routing::post(alarms_api::acknowledge),
+            post(alarms_api::acknowledge),
         )
         .route(
             "/api/alarms/{id}/work-order",
-            axum::routing::post(alarms_api::request_work_order),
+            post(alarms_api::request_work_order),
         )
         .route("/api/work-orders", get(alarms_api::work_orders))
-        .route(
-            "/api/plans/work-order",
-            axum::routing::post(alarms_api::request_plan),
-        )
+        .route("/api/plans/work-order", post(alarms_api::request_plan))
         .route("/api/sensors", get(sensors_api::list))
-        .route(
-            "/api/sensors/{sensor}/baseline",
-            axum::routing::post(sensors_api::relearn),
-        )
+        .route("/api/sensors/{sensor}/baseline", post(sensors_api::relearn))
         .route("/ws", get(viewer::upgrade))
         .route("/ws/ingest", get(ingest::upgrade))
+        // Every route above, and only those (the viewer's files are public):
+        // who may, from which page, how often.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ));
+    guarded
         .merge(static_files::router(web_root))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            security_headers::ViewerScripts::new(web_root),
+            security_headers::add,
+        ))
         // Requests are logged at debug level; the one expected 5xx (503 for a
         // missing viewer build) is already explained by a warning at start.
         .layer(

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+
+mod accounts_cli;
 use linetwin_server::{Config, SimulatorConfig};
 use tracing_subscriber::EnvFilter;
 
@@ -14,6 +16,9 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
+    /// Manage people and device tokens instead of serving.
+    #[command(subcommand)]
+    accounts: Option<accounts_cli::AccountCommand>,
     /// Address to listen on (0.0.0.0 to be reachable from other machines).
     #[arg(long, env = "LINETWIN_BIND", default_value = "127.0.0.1")]
     bind: String,
@@ -89,8 +94,14 @@ fn positive_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     init_logging();
+    if let Some(command) = cli.accounts.take() {
+        return match accounts_cli::run(command, cli.config.as_deref(), &cli.line) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => fail(&err),
+        };
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -154,6 +165,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         mqtt: gateway.mqtt,
         state: gateway.state,
         work_orders: gateway.work_orders,
+        auth: gateway.auth,
     };
     let listener = linetwin_server::bind(&cli.bind, cli.port).await?;
     let addr = listener

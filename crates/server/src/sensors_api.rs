@@ -5,14 +5,15 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use linetwin_core::line::SensorKind;
 use serde_json::json;
 
-use crate::alarms_api::{Who, problem, who};
+use crate::alarms_api::{problem, who};
+use crate::auth::Principal;
 use crate::hub::Frame;
 use crate::state::AppState;
 use crate::store::sensors::StoredBaseline;
@@ -60,10 +61,11 @@ pub(crate) async fn list(State(state): State<AppState>) -> Response {
 /// the record's entry. Every viewer and the gateway's twin hear it.
 pub(crate) async fn relearn(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(sensor): Path<String>,
-    body: Result<Json<Who>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<crate::alarms_api::Who>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let by = match who(body) {
+    let by = match who(&principal, body) {
         Ok(by) => by,
         Err(reason) => return problem(StatusCode::BAD_REQUEST, reason),
     };
@@ -92,11 +94,24 @@ pub(crate) async fn relearn(
         sensor,
         value_mm_s: None,
         since_t,
-        commissioned_by: Some(by),
+        commissioned_by: Some(by.clone()),
         recorded_unix_s: unix_now(),
     };
     // The record's lock is let go before the broadcast (lock order: twin, then record).
-    let recorded = state.work_orders.store().record_baseline(&baseline);
+    let recorded = {
+        let store = state.work_orders.store();
+        let recorded = store.record_baseline(&baseline);
+        let outcome = if recorded.is_ok() { "ok" } else { "failed" };
+        crate::auth::audit(
+            &store,
+            &by,
+            "baseline_relearn",
+            Some(&baseline.sensor),
+            outcome,
+            None,
+        );
+        recorded
+    };
     match recorded {
         Ok(()) => {
             tracing::info!(

@@ -45,6 +45,8 @@ pub(crate) struct Shared {
     twin_feed: crate::gateway_twin::TwinFeed,
     /// The alarm record and the work-order outbox.
     pub(crate) work_orders: Arc<crate::work_orders::WorkOrders>,
+    /// Sign-in, tickets and rate limits.
+    pub(crate) access: crate::auth::Access,
     /// Sensors whose source said it is gone, until they report again.
     offline: std::sync::Mutex<crate::offline::OfflineSensors>,
     /// Per source: the newest time of each sensor.
@@ -120,6 +122,7 @@ impl AppState {
             twin,
             twin_feed,
             work_orders,
+            access: crate::auth::Access::new(config.auth.clone()),
             started: Instant::now(),
             stop,
         };
@@ -245,7 +248,14 @@ impl Drop for ConnectionGuard {
     }
 }
 
-pub(crate) async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+/// `/healthz`: "ok" for a probe; the counts for someone who may watch.
+pub(crate) async fn healthz(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<crate::auth::Principal>,
+) -> Json<serde_json::Value> {
+    if !principal.may(crate::auth::roles::Action::Watch) {
+        return Json(serde_json::json!({ "status": "ok" }));
+    }
     Json(serde_json::json!({
         "status": "ok",
         "line_id": state.line.id,
@@ -286,8 +296,9 @@ pub(crate) async fn line_description(State(state): State<AppState>) -> Response 
     (
         [
             (header::CONTENT_TYPE, "application/json"),
-            // An engineer who edits the line and restarts must see the edit.
-            (header::CACHE_CONTROL, "no-cache"),
+            // An engineer who edits the line and restarts must see the
+            // edit; only the browser of someone who may watch keeps it.
+            (header::CACHE_CONTROL, "private, no-cache"),
         ],
         state.line_json.clone(),
     )

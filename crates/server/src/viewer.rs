@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -9,6 +10,7 @@ use axum::response::Response;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::auth::{Principal, Watchman};
 use crate::hub::{self, SocketGone};
 use crate::state::AppState;
 
@@ -19,16 +21,25 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 /// Viewers only send close frames and pongs; anything big is abuse.
 const MAX_VIEWER_MESSAGE: usize = 64 * 1024;
 
-pub(crate) async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+pub(crate) async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> Response {
     ws.max_message_size(MAX_VIEWER_MESSAGE)
         .max_frame_size(MAX_VIEWER_MESSAGE)
         .on_upgrade(move |socket| async move {
-            let _ = run(socket, state).await;
+            let _ = run(socket, state, principal).await;
         })
 }
 
-async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
+async fn run(
+    mut socket: WebSocket,
+    state: AppState,
+    principal: Principal,
+) -> Result<(), SocketGone> {
     let _counted = state.viewer_connected();
+    let mut watchman = Watchman::new(&state.access, &principal);
     // Subscribe before the hello so no frame falls between the two.
     let mut frames = state.subscribe();
     let mut stop = state.stop_signal();
@@ -59,11 +70,22 @@ async fn run(mut socket: WebSocket, state: AppState) -> Result<(), SocketGone> {
                     hub::finish_close(&mut socket).await;
                     return Ok(());
                 }
-                // Pongs and anything else: proof of life, otherwise ignored.
-                Some(Ok(_)) => {
+                // The viewer's side of the protocol is control frames only.
+                Some(Ok(Message::Text(_) | Message::Binary(_))) => {
+                    return hub::send(&mut socket, hub::policy_close("viewers send no data on /ws")).await;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
                     last_heard = Instant::now();
                     continue;
                 }
+            },
+            () = watchman.due() => {
+                let valid = state.access.still_valid(&state.work_orders.store(), &principal, crate::unix_now());
+                if !valid {
+                    tracing::info!("{}: credential withdrawn, closing the viewer", principal.audit_name());
+                    return hub::send(&mut socket, hub::withdrawn()).await;
+                }
+                continue;
             },
             _ = ping.tick() => {
                 if last_heard.elapsed() > SILENCE_LIMIT {

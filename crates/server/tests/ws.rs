@@ -122,6 +122,7 @@ fn config(simulator: Option<SimulatorConfig>, web_root: PathBuf) -> Config {
         mqtt: None,
         state: None,
         work_orders: None,
+        auth: None,
     }
 }
 
@@ -308,7 +309,7 @@ async fn api_line_and_healthz_describe_the_line() {
 
     let response = server.get("/api/line", &[]).await;
     assert_eq!(response.status, 200);
-    assert_eq!(response.header("cache-control"), Some("no-cache"));
+    assert_eq!(response.header("cache-control"), Some("private, no-cache"));
     assert!(
         response
             .header("content-type")

@@ -8,7 +8,7 @@ use std::path::Path;
 use linetwin_core::line::{Line, SensorKind};
 use serde::Deserialize;
 
-/// The whole file: `[mqtt]`, `[state]` and `[work_orders]`; unknown
+/// The whole file: `[mqtt]`, `[state]`, `[work_orders]` and `[auth]`; unknown
 /// sections are refused so a typo is not silently ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -16,6 +16,8 @@ pub struct GatewayConfig {
     pub mqtt: Option<MqttConfig>,
     pub state: Option<crate::work_orders::config::StateConfig>,
     pub work_orders: Option<crate::work_orders::config::WorkOrderConfig>,
+    /// Sign-in for everyone (people, kiosks, producers); see docs/security.md.
+    pub auth: Option<crate::auth::config::AuthConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +164,24 @@ impl GatewayConfig {
                     field,
                     reason,
                 })?;
+        }
+        if let Some(auth) = &config.auth {
+            if config.state.is_none() {
+                return Err(ConfigError::Field {
+                    path: label.to_owned(),
+                    field: "auth".into(),
+                    reason:
+                        "people and tokens are kept in the state database: add [state] path = \"…\""
+                            .into(),
+                });
+            }
+            if let Some((field, reason)) = auth.problem() {
+                return Err(ConfigError::Field {
+                    path: label.to_owned(),
+                    field: format!("auth.{field}"),
+                    reason,
+                });
+            }
         }
         if let Some(orders) = &config.work_orders {
             orders

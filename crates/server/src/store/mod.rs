@@ -1,10 +1,12 @@
 //! The gateway's durable state in SQLite: the alarm record (episodes and
 //! their acknowledgements), the work-order outbox, and per sensor its
-//! baseline and last value ([`sensors`]). One file, written in
+//! baseline and last value ([`sensors`]); people, tokens, sessions and
+//! the audit log ([`access`]). One file, written in
 //! WAL mode so that a crash loses at most the transaction in flight;
 //! migrations are numbered and applied in order at open, and a database
 //! from a newer gateway is refused rather than misread.
 
+pub mod access;
 pub mod sensors;
 
 use std::path::Path;
@@ -60,6 +62,41 @@ const MIGRATIONS: &[&str] = &[
         level TEXT,
         recorded_unix_s REAL NOT NULL
     );",
+    // 3: people, device tokens, sign-in sessions and the audit log.
+    "CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_unix_s REAL NOT NULL
+    );
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        assets TEXT,
+        digest TEXT NOT NULL UNIQUE,
+        created_by TEXT NOT NULL,
+        created_unix_s REAL NOT NULL,
+        revoked_unix_s REAL
+    );
+    CREATE TABLE sessions (
+        digest TEXT PRIMARY KEY,
+        user TEXT REFERENCES users(name) ON DELETE CASCADE,
+        token INTEGER REFERENCES tokens(id) ON DELETE CASCADE,
+        created_unix_s REAL NOT NULL,
+        expires_unix_s REAL NOT NULL,
+        CHECK ((user IS NULL) <> (token IS NULL))
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at_unix_s REAL NOT NULL,
+        who TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        outcome TEXT NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX audit_by_time ON audit (at_unix_s);",
 ];
 
 #[derive(Debug, thiserror::Error)]
