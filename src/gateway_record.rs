@@ -50,6 +50,17 @@ impl RecordRequest {
         }
     }
 
+    /// What the caller's role must allow (`crate::access`).
+    pub fn needs(&self) -> linetwin_core::access::Action {
+        use linetwin_core::access::Action;
+        match self {
+            RecordRequest::Acknowledge(_) => Action::Acknowledge,
+            RecordRequest::AskForMaintenance(_) => Action::RequestWorkOrder,
+            RecordRequest::RelearnBaseline(_) => Action::SetBaseline,
+            RecordRequest::SendPlan(_) => Action::SendPlan,
+        }
+    }
+
     /// In words, for the answer shown to the user.
     pub fn label(&self) -> String {
         match self {
@@ -61,8 +72,8 @@ impl RecordRequest {
     }
 }
 
-/// A sensor id as one path segment.
-fn percent_encode(segment: &str) -> String {
+/// Text as one path segment or query value.
+pub(crate) fn percent_encode(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {

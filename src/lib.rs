@@ -8,9 +8,11 @@
 //! level and alarm on data time, [`data_clock`] notices silence), [`scene`]
 //! builds and colours the 3D model, [`motion`] moves it at the speeds the
 //! data gives, [`camera`] orbits it, [`selection`]
-//! picks components, [`ui`] draws the panels and [`web_api`] exposes state
-//! to the embedding page. Systems are glue; decisions live in the crates.
+//! picks components, [`ui`] draws the panels (offering what [`access`]
+//! says the caller may do) and [`web_api`] exposes state to the embedding
+//! page. Systems are glue; decisions live in the crates.
 
+pub mod access;
 pub mod camera;
 pub mod colours;
 pub mod data_clock;
@@ -46,6 +48,7 @@ impl PluginGroup for TwinLogicPlugins {
             .add(stream::StreamPlugin)
             .add(twin_state::TwinPlugin)
             .add(gateway_record::GatewayRecordPlugin)
+            .add(access::AccessPlugin)
             .add(diagnosis::DiagnosisPlugin)
             .add(prognosis::PrognosisPlugin)
             .add(what_if::WhatIfPlugin)

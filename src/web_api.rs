@@ -499,6 +499,7 @@ mod web {
         motion: Option<Res<'w, crate::motion::MotionReport>>,
         beacons: Option<Res<'w, crate::ui::BeaconPositions>>,
         layout: Option<Res<'w, crate::ui::layout::Layout>>,
+        permissions: Option<Res<'w, crate::access::Permissions>>,
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -547,6 +548,10 @@ mod web {
         }
         if let Some(layout) = extras.layout.as_deref() {
             value["layout"] = layout.to_json();
+        }
+        // Who the gateway takes this page for, and what it offers them.
+        if let Some(permissions) = extras.permissions.as_deref() {
+            value["access"] = serde_json::to_value(permissions).unwrap_or_default();
         }
         // Page load to the first frame with the line in it, as the browser measures time.
         let first_frame_ms = FIRST_FRAME_MS.with(|first| {

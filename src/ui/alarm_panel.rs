@@ -8,16 +8,17 @@ use linetwin_twin::timeline::Moment;
 use linetwin_twin::{Severity, Twin};
 
 use super::{age_label, egui_colour};
+use crate::access::Offers;
 use crate::colours::zone_colour;
 use crate::gateway_record::{GatewayRecord, RecordRequest};
 use crate::selection::Selection;
 use crate::twin_state::AcknowledgeAlarm;
 
 /// What the alarm list sends: acknowledgements, and requests to the record.
-pub struct AlarmActions<'a, 'w> {
+pub struct AlarmActions<'a, 'b, 'w> {
     pub acknowledge: &'a mut MessageWriter<'w, AcknowledgeAlarm>,
     pub record: Option<&'a GatewayRecord>,
-    pub requests: &'a mut Vec<RecordRequest>,
+    pub requests: &'a mut Offers<'b>,
 }
 
 pub fn show(
@@ -74,6 +75,9 @@ pub fn show(
                 if let Some(by) = twin.acknowledged_by(alarm.id) {
                     ui.weak(format!("acknowledged by {by}"));
                 } else if !twin.is_acknowledged(alarm.id)
+                    && actions
+                        .requests
+                        .offers(&RecordRequest::Acknowledge(alarm.id))
                     && ui.small_button("Acknowledge").clicked()
                 {
                     actions.acknowledge.write(AcknowledgeAlarm(alarm.id));
@@ -101,7 +105,7 @@ fn earlier(
     record: &GatewayRecord,
     now: f64,
     selection: &mut Selection,
-    requests: &mut Vec<RecordRequest>,
+    requests: &mut Offers,
 ) {
     let earlier: Vec<_> = record
         .alarms
@@ -131,7 +135,9 @@ fn earlier(
                         }
                         None => {
                             let ack = RecordRequest::Acknowledge(alarm.id);
-                            if !record.is_waiting(&ack) && ui.small_button("Acknowledge").clicked()
+                            if !record.is_waiting(&ack)
+                                && requests.offers(&ack)
+                                && ui.small_button("Acknowledge").clicked()
                             {
                                 requests.push(ack);
                             }
@@ -149,7 +155,7 @@ fn work_order(
     ui: &mut egui::Ui,
     record: &GatewayRecord,
     id: linetwin_twin::AlarmId,
-    requests: &mut Vec<RecordRequest>,
+    requests: &mut Offers,
 ) {
     let ask = RecordRequest::AskForMaintenance(id);
     match record.work_orders.get(&id).map(String::as_str) {
@@ -165,6 +171,7 @@ fn work_order(
         None if record.is_waiting(&ask) => {
             ui.weak("asking…");
         }
+        None if !requests.offers(&ask) => {}
         None => {
             if ui
                 .small_button("Ask for maintenance")

@@ -105,7 +105,7 @@ fn baseline_row(
     ui: &mut egui::Ui,
     sensor: &str,
     view: &linetwin_twin::SensorView,
-    requests: &mut Vec<crate::gateway_record::RecordRequest>,
+    requests: &mut crate::access::Offers,
 ) {
     ui.horizontal(|ui| {
         let baseline = &view.baseline;
@@ -119,16 +119,16 @@ fn baseline_row(
             (None, None) => format!("baseline: learning ({} blocks to go)", baseline.blocks_to_go()),
         };
         ui.small(text);
-        if ui
-            .small_button("Learn afresh")
+        let relearn = crate::gateway_record::RecordRequest::RelearnBaseline(sensor.to_owned());
+        if requests.offers(&relearn)
+            && ui
+                .small_button("Learn afresh")
             .on_hover_text(
                 "After maintenance: the next blocks become this machine's normal level (ISO 20816-3 baseline), for every viewer and the gateway",
             )
             .clicked()
         {
-            requests.push(crate::gateway_record::RecordRequest::RelearnBaseline(
-                sensor.to_owned(),
-            ));
+            requests.push(relearn);
         }
     });
 }
@@ -141,7 +141,7 @@ pub fn details(
     inspection: &Inspection,
     prognosis: Option<&AssetPrognosis>,
     past: Option<&Moment>,
-    requests: &mut Vec<crate::gateway_record::RecordRequest>,
+    requests: &mut crate::access::Offers,
 ) -> bool {
     let mut close = false;
     let now = twin.now().unwrap_or(0.0);

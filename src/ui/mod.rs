@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+use linetwin_core::access::Action;
 
 use crate::camera::OrbitCamera;
 use crate::diagnosis::{DiagnosisStats, Inspection};
@@ -248,6 +249,7 @@ pub struct RecordSending<'w> {
     requests: MessageWriter<'w, crate::gateway_record::RecordRequest>,
     record: Option<Res<'w, crate::gateway_record::GatewayRecord>>,
     twin: Option<Res<'w, TwinState>>,
+    permissions: Res<'w, crate::access::Permissions>,
 }
 
 /// The alarm list's actions and the gateway's record.
@@ -256,6 +258,7 @@ pub struct RecordActions<'w> {
     acknowledge: MessageWriter<'w, AcknowledgeAlarm>,
     requests: MessageWriter<'w, crate::gateway_record::RecordRequest>,
     record: Option<Res<'w, crate::gateway_record::GatewayRecord>>,
+    permissions: Res<'w, crate::access::Permissions>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -277,7 +280,7 @@ fn draw_panels(
     mut free: ResMut<FreeViewport>,
     mut outlook: Outlook,
 ) {
-    let mut requests = Vec::new();
+    let mut requests = crate::access::Offers::new(&actions.permissions);
     let Ok(ctx) = contexts.ctx_mut() else { return };
     let twin = twin.as_deref().map(|t| &t.0);
     let now = twin.and_then(|t| t.now());
@@ -321,6 +324,14 @@ fn draw_panels(
                 notice: notice.map(|(text, _)| text.as_str()),
             },
         );
+        if let Some(who) = actions.permissions.signed_in_as() {
+            ui.horizontal(|ui| {
+                ui.weak(format!("signed in as {who}"));
+                if ui.small_button("Sign out").clicked() {
+                    crate::access::sign_out();
+                }
+            });
+        }
     });
     if outlook.cursor.span.is_some() {
         let style = root.style().clone();
@@ -416,6 +427,7 @@ fn draw_panels(
     }
     if let Some(mut story) = outlook.story
         && story.info.is_some()
+        && actions.permissions.may(Action::ControlDemo)
     {
         story_remote(ctx, &mut story, viewport);
     }
@@ -446,7 +458,7 @@ fn draw_panels(
     {
         record_answer(ctx, answer, viewport);
     }
-    actions.requests.write_batch(requests);
+    actions.requests.write_batch(requests.made);
 
     let pointer = ctx.pointer_latest_pos();
     guard.over_ui = ctx.is_pointer_over_egui() || pointer.is_some_and(|p| !viewport.contains(p));
@@ -551,7 +563,9 @@ fn draw_what_if(
         return;
     }
     let sending = what_if_panel::Sending {
-        possible: record.record.is_some() && record.twin.is_some(),
+        possible: record.record.is_some()
+            && record.twin.is_some()
+            && record.permissions.may(Action::SendPlan),
         sent: record.record.as_deref().map(|r| &r.plans_sent),
     };
     let requests = what_if_panel::show(

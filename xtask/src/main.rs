@@ -8,12 +8,15 @@
 //! - `bench` measures the diagnosis and the twin natively and in wasm32,
 //!   then the viewer in headless Chromium (`--no-browser` skips that).
 //! - `dist`  builds the optimised viewer bundle (fat LTO).
+//! - `fuzz`  fuzzes every decoder of outside data, 10 million inputs each
+//!   (`--inputs N` for another count), and writes `target/fuzz.json`.
 //! - `setup` only installs the tools.
 //!
 //! Every command does its own set-up, so each works on a fresh machine.
 
 mod bench;
 mod compress;
+mod fuzz;
 mod tidy;
 mod tools;
 
@@ -56,9 +59,10 @@ fn run() -> Result<()> {
             tools::ensure_all(&root, true)?;
             bench::soak(&root)
         }
+        "fuzz" => fuzz::run(&root, &rest),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <run [server flags…] | test | lint | tidy | bench [--no-browser] | soak | dist | setup>"
+                "usage: cargo xtask <run [server flags…] | test | lint | tidy | bench [--no-browser] | soak | fuzz [--inputs N] | dist | setup>"
             );
             Ok(())
         }
@@ -193,6 +197,7 @@ fn non_viewer_packages() -> Vec<&'static str> {
         "linetwin-server",
         "linetwin-cli",
         "linetwin-bench",
+        "linetwin-fuzz",
         "xtask",
     ]
     .into_iter()

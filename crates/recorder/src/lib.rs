@@ -16,7 +16,7 @@
 mod reader;
 mod writer;
 
-pub use reader::{Recording, read_recording};
+pub use reader::{Recording, read_recording, read_recording_bytes};
 pub use writer::{Recorder, RecorderConfig, RecorderStats, export_range, recordings_in};
 
 /// A frame as it went on the wire, with the wall time it was recorded.

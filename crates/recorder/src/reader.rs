@@ -24,14 +24,24 @@ pub fn read_recording(path: &Path) -> Result<Recording, RecorderError> {
         path: shown.clone(),
         source,
     })?;
+    read_recording_bytes(&shown, &bytes)
+}
+
+/// [`read_recording`] of a file already in memory; `shown` names it in errors.
+pub fn read_recording_bytes(shown: &str, bytes: &[u8]) -> Result<Recording, RecorderError> {
+    let shown = shown.to_owned();
     if !bytes.starts_with(mcap::MAGIC) {
         return Err(RecorderError::Format {
             path: shown,
             reason: "not an MCAP recording (it does not start with the MCAP magic bytes)".into(),
         });
     }
+    check_chunk_sizes(bytes).map_err(|reason| RecorderError::Format {
+        path: shown.clone(),
+        reason,
+    })?;
     let stream =
-        MessageStream::new_with_options(&bytes, Options::IgnoreEndMagic.into()).map_err(|e| {
+        MessageStream::new_with_options(bytes, Options::IgnoreEndMagic.into()).map_err(|e| {
             RecorderError::Format {
                 path: shown.clone(),
                 reason: format!("not an MCAP recording: {e}"),
@@ -73,4 +83,45 @@ pub fn read_recording(path: &Path) -> Result<Recording, RecorderError> {
         }
     }
     Ok(recording)
+}
+
+/// A chunk larger than this when decompressed is refused: the recorder
+/// writes chunks of about 1 MiB, other tools of a few.
+pub const MAX_CHUNK_BYTES: u64 = 32 * 1024 * 1024;
+/// LZ4 never expands more than about 255 to 1.
+const LZ4_MAX_RATIO: u64 = 255;
+
+/// Every chunk's declared size, before anything is decompressed: the MCAP
+/// reader allocates what a chunk header claims, so a forged header (or a
+/// damaged file) could ask for exabytes and abort the process.
+fn check_chunk_sizes(bytes: &[u8]) -> Result<(), String> {
+    let records = mcap::read::LinearReader::new_with_options(bytes, Options::IgnoreEndMagic.into())
+        .map_err(|e| format!("not an MCAP recording: {e}"))?;
+    for (index, record) in records.enumerate() {
+        // A damaged record ends the scan; reading stops there too, and says so.
+        let Ok(mcap::records::Record::Chunk { header, .. }) = record else {
+            if record.is_err() {
+                break;
+            }
+            continue;
+        };
+        let claimed = header.uncompressed_size;
+        let plausible = match header.compression.as_str() {
+            "" => claimed == header.compressed_size,
+            "lz4" => claimed <= header.compressed_size.saturating_mul(LZ4_MAX_RATIO) + 1024,
+            _ => true, // refused by the reader as an unknown compression
+        };
+        if claimed > MAX_CHUNK_BYTES || !plausible {
+            return Err(format!(
+                "record {index} is a chunk that claims {claimed} bytes from {} {} bytes: damaged or forged (at most {MAX_CHUNK_BYTES})",
+                header.compressed_size,
+                if header.compression.is_empty() {
+                    "uncompressed"
+                } else {
+                    header.compression.as_str()
+                },
+            ));
+        }
+    }
+    Ok(())
 }

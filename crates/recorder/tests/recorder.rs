@@ -194,3 +194,35 @@ fn a_file_cut_short_is_read_to_its_last_whole_chunk_and_says_so() {
     let error = read_recording(&dir.join("not.mcap")).unwrap_err();
     assert!(error.to_string().contains("not.mcap"), "{error}");
 }
+
+/// Found by `cargo xtask fuzz`: the MCAP reader allocates what a chunk
+/// header claims, so a forged size aborted the gateway on `--replay`.
+#[test]
+fn a_chunk_that_claims_an_impossible_size_is_refused_before_it_is_read() {
+    let dir = scratch("forged");
+    let mut recorder = Recorder::open(RecorderConfig::new(&dir), "{}".into()).unwrap();
+    for frame in &frames(4) {
+        recorder.record(frame).unwrap();
+    }
+    recorder.close().unwrap();
+    let file = recordings(&dir).remove(0);
+    let mut bytes = std::fs::read(&file).unwrap();
+    // Records after the 8 magic bytes: an opcode, a u64 length, the body.
+    // A chunk (opcode 6) starts with two u64 times, then its uncompressed size.
+    let mut at = 8;
+    while bytes[at] != 0x06 {
+        let len = u64::from_le_bytes(bytes[at + 1..at + 9].try_into().unwrap());
+        at += 9 + len as usize;
+    }
+    let size_field = at + 9 + 16;
+    bytes[size_field..size_field + 8].copy_from_slice(&0x3a22_0000_0000_0000u64.to_le_bytes());
+    let forged = dir.join("forged.mcap");
+    std::fs::write(&forged, &bytes).unwrap();
+    let error = read_recording(&forged).unwrap_err().to_string();
+    assert!(
+        error.contains("forged.mcap") && error.contains("claims"),
+        "{error}"
+    );
+    // The same file with its true size still reads.
+    assert!(read_recording(&file).unwrap().frames.len() > 4);
+}

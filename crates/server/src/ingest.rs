@@ -147,19 +147,7 @@ fn check(
     incoming: Incoming<'_>,
     assets: Option<&[String]>,
 ) -> Result<(Verdict, Checked), Rejection> {
-    let (verdict, stamps, went_offline) = match incoming {
-        Incoming::Text(text) if text.len() > MAX_INGEST_TEXT => {
-            return Err(Rejection::TextTooLong(text.len()));
-        }
-        Incoming::Text(text) => {
-            checked_message(&state.line, TextMessage::from_json(text)?, source)?
-        }
-        Incoming::Message(message) => checked_message(&state.line, message, source)?,
-        Incoming::Binary(bytes) => {
-            let (verdict, stamps) = checked_binary(&state.line, bytes)?;
-            (verdict, stamps, None)
-        }
-    };
+    let (verdict, stamps, went_offline) = decoded(&state.line, source, incoming)?;
     if let Some(assets) = assets {
         in_scope(&state.line, &stamps, assets)?;
     }
@@ -325,6 +313,26 @@ pub(crate) fn check_text(line: &Line, text: &str) -> Result<Verdict, Rejection> 
 
 /// The verdict, the sensors and times the message speaks for, and the
 /// reason they went offline if it says so.
+/// What a frame says, checked against the line only: well formed, its
+/// sensors in the line and of the right kind. The clock comes after.
+pub(crate) fn decoded(
+    line: &Line,
+    source: Source,
+    incoming: Incoming<'_>,
+) -> Result<(Verdict, Stamps, WentOffline), Rejection> {
+    match incoming {
+        Incoming::Text(text) if text.len() > MAX_INGEST_TEXT => {
+            Err(Rejection::TextTooLong(text.len()))
+        }
+        Incoming::Text(text) => checked_message(line, TextMessage::from_json(text)?, source),
+        Incoming::Message(message) => checked_message(line, message, source),
+        Incoming::Binary(bytes) => {
+            let (verdict, stamps) = checked_binary(line, bytes)?;
+            Ok((verdict, stamps, None))
+        }
+    }
+}
+
 fn checked_message(
     line: &Line,
     message: TextMessage,

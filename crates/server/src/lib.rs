@@ -10,6 +10,7 @@
 
 mod alarms_api;
 pub mod auth;
+pub mod decode;
 mod export;
 pub mod gateway_twin;
 mod hub;

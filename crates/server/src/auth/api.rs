@@ -72,10 +72,19 @@ pub(crate) async fn login_page(
 }
 
 #[derive(Debug, Deserialize)]
-struct Login {
+pub(crate) struct Login {
     name: String,
     password: String,
     next: Option<String>,
+}
+
+/// A sign-in from the form (`form`) or as JSON.
+pub(crate) fn parse_login(body: &[u8], form: bool) -> Result<Login, String> {
+    if form {
+        serde_urlencoded::from_bytes(body).map_err(|e| e.to_string())
+    } else {
+        serde_json::from_slice(body).map_err(|e| e.to_string())
+    }
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
@@ -119,12 +128,7 @@ pub(crate) async fn login(
     body: Bytes,
 ) -> Response {
     let form = is_form(&headers);
-    let parsed: Result<Login, String> = if form {
-        serde_urlencoded::from_bytes(&body).map_err(|e| e.to_string())
-    } else {
-        serde_json::from_slice(&body).map_err(|e| e.to_string())
-    };
-    let Ok(login) = parsed else {
+    let Ok(login) = parse_login(&body, form) else {
         return problem(
             StatusCode::BAD_REQUEST,
             "the body must be {\"name\": …, \"password\": …} or the sign-in form",
@@ -360,7 +364,7 @@ pub(crate) async fn users(State(state): State<AppState>) -> Response {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewUser {
+pub(crate) struct NewUser {
     name: String,
     role: Role,
     password: String,
@@ -417,7 +421,7 @@ pub(crate) async fn tokens(State(state): State<AppState>) -> Response {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewToken {
+pub(crate) struct NewToken {
     name: String,
     role: Role,
     assets: Option<Vec<String>>,
