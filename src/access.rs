@@ -188,7 +188,7 @@ mod web {
     pub(super) fn ask_and_receive(
         mut ask_again: ResMut<AskAgain>,
         mut permissions: ResMut<Permissions>,
-        mut inbox: Local<Arc<Mutex<Option<MeAnswer>>>>,
+        inbox: Local<Arc<Mutex<Option<MeAnswer>>>>,
     ) {
         let answer = inbox.lock().ok().and_then(|mut slot| slot.take());
         match answer {

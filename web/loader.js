@@ -98,9 +98,22 @@ if (KIOSK) {
   watchKiosk();
 }
 
+// ---- sign-in ------------------------------------------------------------
+// A gateway with sign-in answers /api/me with 401 to nobody: go to its form
+// at once, before tens of megabytes download for nothing, and come back to
+// this very view afterwards. (The viewer asks again later, src/access.rs.)
+function signInIfNeeded() {
+  fetch('api/me').then((answer) => {
+    if (answer.status === 401) {
+      const here = location.pathname + location.search + location.hash;
+      location.replace('login?next=' + encodeURIComponent(here));
+    }
+  }).catch(() => {});
+}
+
 export default function linetwinLoader() {
   return {
-    onStart: () => show('Downloading the viewer…'),
+    onStart: () => { signInIfNeeded(); show('Downloading the viewer…'); },
     onProgress: ({ current, total }) => {
       const fraction = total ? Math.min(current / total, 1) : 0;
       el('loading-bar').style.width = (fraction * 100).toFixed(1) + '%';

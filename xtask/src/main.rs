@@ -287,6 +287,7 @@ fn test_all(root: &Path) -> Result<()> {
             "scenario.test.mjs",
             "timeline.test.mjs",
             "layout.test.mjs",
+            "security.test.mjs",
         ])
         .env("LINETWIN_SERVER_BIN", &server)
         .env("LINETWIN_WEB_ROOT", dist_dir(root))

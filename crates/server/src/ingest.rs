@@ -32,12 +32,26 @@ use crate::timestamps::{Order, TimestampError};
 const MAX_INGEST_MESSAGE: usize =
     WAVEFORM_HEADER_LEN + MAX_SENSOR_ID_LEN + 3 + 4 * MAX_WAVEFORM_SAMPLES;
 
+/// The longest waveform block, in seconds of its sensor's sample rate.
+/// Diagnosis needs about one; the bound keeps what the gateway holds for
+/// its viewers (`hub::CHANNEL_CAPACITY` frames) to a known size however
+/// large a frame the protocol could carry.
+pub(crate) const MAX_BLOCK_S: f64 = 10.0;
+
+/// Samples in the longest block a sensor of this rate may send.
+pub(crate) fn longest_block(sample_rate_hz: f32) -> usize {
+    (f64::from(sample_rate_hz) * MAX_BLOCK_S).ceil() as usize
+}
+
 /// A text frame (readings, offline) of a whole line is a few kilobytes.
 const MAX_INGEST_TEXT: usize = 64 * 1024;
 /// Frames a producer connection may send a second, and at once: a line's
 /// worth of waveform rounds at a 1 s block interval with room to spare.
 const FRAMES_PER_S: f64 = 200.0;
 const FRAME_BURST: u32 = 400;
+/// And bytes: 150 vibration sensors at 12.8 kHz stream 7.7 MB/s.
+const BYTES_PER_S: f64 = 32.0 * 1024.0 * 1024.0;
+const BYTE_BURST: u32 = 64 * 1024 * 1024;
 /// Producers are pinged like viewers; one silent this long is dropped.
 const PING_INTERVAL: Duration = Duration::from_secs(20);
 const SILENCE_LIMIT: Duration = Duration::from_secs(60);
@@ -72,9 +86,19 @@ pub(crate) enum Rejection {
         asset: String,
         allowed: String,
     },
+    #[error(
+        "a block of {samples} samples for `{sensor}`: at most {longest} ({MAX_BLOCK_S} s at its sample rate in the line)"
+    )]
+    BlockTooLong {
+        sensor: String,
+        samples: usize,
+        longest: usize,
+    },
     #[error("a text frame of {0} bytes; at most {MAX_INGEST_TEXT} are read")]
     TextTooLong(usize),
-    #[error("more than {FRAMES_PER_S} frames a second: this one was dropped")]
+    #[error(
+        "more than {FRAMES_PER_S} frames or {BYTES_PER_S} bytes a second: this one was dropped"
+    )]
     TooFast,
 }
 
@@ -198,6 +222,7 @@ async fn run(
     let mut stop = state.stop_signal();
     let mut watchman = Watchman::new(&state.access, &producer);
     let mut pace = RateLimiter::new(FRAMES_PER_S, FRAME_BURST, 1);
+    let mut volume = RateLimiter::new(BYTES_PER_S, BYTE_BURST, 1);
     let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
@@ -241,7 +266,13 @@ async fn run(
             },
         };
         last_heard = Instant::now();
-        let outcome = if pace.allow((), std::time::Instant::now()) {
+        let arrived = std::time::Instant::now();
+        let size = match &message {
+            Message::Text(text) => text.len(),
+            Message::Binary(bytes) => bytes.len(),
+            _ => 0,
+        };
+        let outcome = if pace.allow((), arrived) && volume.allow_cost((), size as f64, arrived) {
             let incoming = match &message {
                 Message::Text(text) => Incoming::Text(text.as_str()),
                 Message::Binary(bytes) => Incoming::Binary(bytes.clone()),
@@ -392,9 +423,19 @@ pub(crate) fn check_binary(line: &Line, bytes: Bytes) -> Result<Verdict, Rejecti
 
 fn checked_binary(line: &Line, bytes: Bytes) -> Result<(Verdict, Stamps), Rejection> {
     let block = WaveformBlock::decode(&bytes)?;
-    let kind = sensor_kind(line, &block.sensor)?;
-    if kind != SensorKind::Vibration {
+    let Some((_, sensor)) = line.sensor(&block.sensor) else {
+        return Err(Rejection::UnknownSensor(block.sensor, line.id.clone()));
+    };
+    if sensor.kind != SensorKind::Vibration {
         return Err(Rejection::NotVibration(block.sensor));
+    }
+    let longest = longest_block(sensor.sample_rate_hz);
+    if block.samples.len() > longest {
+        return Err(Rejection::BlockTooLong {
+            samples: block.samples.len(),
+            longest,
+            sensor: block.sensor,
+        });
     }
     let stamps = vec![(block.sensor, block.t_start)];
     // The frame is valid as it stands: forward the producer's bytes unchanged.
@@ -556,6 +597,21 @@ mod tests {
         assert_eq!(
             check_binary(&line, waveform("P1-T")).err(),
             Some(Rejection::NotVibration("P1-T".into()))
+        );
+        let long = WaveformBlock {
+            sensor: "P1-DE-V".into(),
+            t_start: 0.0,
+            sample_rate_hz: 12_800.0,
+            shaft_rpm: None,
+            samples: vec![0.0; 128_001],
+        };
+        assert_eq!(
+            check_binary(&line, long.encode().into()).err(),
+            Some(Rejection::BlockTooLong {
+                sensor: "P1-DE-V".into(),
+                samples: 128_001,
+                longest: 128_000
+            })
         );
         let mut bad = waveform("P1-DE-V").to_vec();
         bad[0] = b'X';

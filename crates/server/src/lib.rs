@@ -13,6 +13,7 @@ pub mod auth;
 pub mod decode;
 mod export;
 pub mod gateway_twin;
+pub mod https;
 mod hub;
 mod ingest;
 pub mod mqtt;
@@ -73,6 +74,8 @@ pub struct Config {
     pub work_orders: Option<work_orders::config::WorkOrderConfig>,
     /// Sign-in; `None` runs open, which `serve` allows on loopback only.
     pub auth: Option<auth::config::AuthConfig>,
+    /// The gateway's own HTTPS; `None`: plain HTTP (behind a proxy, say).
+    pub tls: Option<https::ServerTls>,
 }
 
 /// A recording played back as if live.
@@ -227,8 +230,9 @@ fn display_addr(host: &str, port: u16) -> String {
 
 /// The one line printed on stdout at start; `cargo xtask run` and the
 /// end-to-end test read the URL from it when port 0 was asked for.
-pub fn listening_line(addr: SocketAddr) -> String {
-    format!("linetwin-server listening on http://{addr}/")
+pub fn listening_line(addr: SocketAddr, https: bool) -> String {
+    let scheme = if https { "https" } else { "http" };
+    format!("linetwin-server listening on {scheme}://{addr}/")
 }
 
 /// Serves until `shutdown` completes, then closes every WebSocket with
@@ -240,6 +244,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     static_files::warn_if_viewer_missing(&config.web_root).await;
     check_secure_by_default(&config, &listener)?;
+    let acceptor = config.tls.as_ref().map(https::acceptor).transpose()?;
     let work_orders = std::sync::Arc::new(open_work_orders(&config, &listener)?);
     warn_if_nobody_can_sign_in(&config, &work_orders);
     let _delivery = AbortOnDrop(tokio::spawn(std::sync::Arc::clone(&work_orders).deliver()));
@@ -266,7 +271,7 @@ pub async fn serve(
         Some(record) => Some(recording::spawn(state.clone(), record)?),
         None => None,
     };
-    let app = router(state.clone(), &config.web_root);
+    let app = router(state.clone(), &config.web_root, config.tls.is_some());
     let shutdown = async move {
         shutdown.await;
         tracing::info!("shutting down");
@@ -274,12 +279,22 @@ pub async fn serve(
         // tracks a connection once it has been upgraded.
         let _ = stop_sockets.send(true);
     };
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+    match acceptor {
+        None => {
+            axum::serve(listener, make_service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(acceptor) => {
+            use axum::serve::ListenerExt;
+            // `tap_io` only to reach axum's ConnectInfo for any listener.
+            let tls = https::TlsListener::new(listener, acceptor).tap_io(|_| {});
+            axum::serve(tls, make_service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
     .context("server failed")?;
     state.wait_for_sockets_to_close(SOCKET_CLOSE_GRACE).await;
     if let Some(recording) = recording {
@@ -385,13 +400,15 @@ const SOCKET_CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// Request bodies at most: the largest is a what-if plan of a whole line.
 const MAX_REQUEST_BODY: usize = 256 * 1024;
 
-fn router(state: AppState, web_root: &Path) -> Router {
+fn router(state: AppState, web_root: &Path, https: bool) -> Router {
     use axum::routing::{delete, post};
     let guarded = Router::new()
         .route("/healthz", get(state::healthz))
         .route("/login", get(auth::api::login_page))
         .route("/kiosk", get(auth::api::kiosk_page))
         .route("/kiosk.js", get(auth::api::kiosk_script))
+        .route("/admin", get(auth::api::admin_page))
+        .route("/admin.js", get(auth::api::admin_script))
         .route("/api/login", post(auth::api::login))
         .route("/api/logout", post(auth::api::logout))
         .route("/api/me", get(auth::api::me))
@@ -441,7 +458,7 @@ fn router(state: AppState, web_root: &Path) -> Router {
         .merge(static_files::router(web_root))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BODY))
         .layer(axum::middleware::from_fn_with_state(
-            security_headers::ViewerScripts::new(web_root),
+            security_headers::ViewerScripts::new(web_root, https),
             security_headers::add,
         ))
         // Requests are logged at debug level; the one expected 5xx (503 for a

@@ -75,6 +75,12 @@ struct Cli {
     /// topics map onto the line's sensors (see docs/mqtt.md).
     #[arg(long, env = "LINETWIN_CONFIG")]
     config: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (and --tls-key).
+    #[arg(long, env = "LINETWIN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's PEM private key.
+    #[arg(long, env = "LINETWIN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Recording files kept; older ones are deleted.
     #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u32).range(1..))]
     record_keep: u32,
@@ -166,12 +172,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         state: gateway.state,
         work_orders: gateway.work_orders,
         auth: gateway.auth,
+        tls: cli
+            .tls_cert
+            .zip(cli.tls_key)
+            .map(|(cert, key)| linetwin_server::https::ServerTls { cert, key }),
     };
+    let https = config.tls.is_some();
     let listener = linetwin_server::bind(&cli.bind, cli.port).await?;
     let addr = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    announce(&linetwin_server::listening_line(addr))?;
+    announce(&linetwin_server::listening_line(addr, https))?;
     linetwin_server::serve(listener, config, shutdown_signal()).await
 }
 

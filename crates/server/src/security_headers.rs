@@ -69,13 +69,16 @@ type HashesOf = (SystemTime, Vec<String>);
 #[derive(Clone)]
 pub(crate) struct ViewerScripts {
     index: PathBuf,
+    /// Served over the gateway's own HTTPS: browsers are told to keep to it.
+    https: bool,
     cached: Arc<Mutex<Option<HashesOf>>>,
 }
 
 impl ViewerScripts {
-    pub(crate) fn new(web_root: &std::path::Path) -> Self {
+    pub(crate) fn new(web_root: &std::path::Path, https: bool) -> Self {
         ViewerScripts {
             index: web_root.join("index.html"),
+            https,
             cached: Arc::default(),
         }
     }
@@ -128,6 +131,12 @@ pub(crate) async fn add(
         http::HeaderName::from_static("cross-origin-opener-policy"),
         HeaderValue::from_static("same-origin"),
     );
+    if scripts.https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     response
 }
 

@@ -85,6 +85,8 @@ impl AppState {
             let work_orders = Arc::clone(&work_orders);
             let viewers = frames.clone();
             let mut last_values = crate::sensor_record::LastValues::default();
+            let mut failure_notices = crate::store::FailureNotices::default();
+            let started = Instant::now();
             crate::gateway_twin::spawn(Arc::clone(&twin), move |twin, events| {
                 if !events.is_empty() {
                     work_orders.on_events(twin, &events);
@@ -96,6 +98,16 @@ impl AppState {
                 }
                 if last_values.due() {
                     last_values.write(twin, &work_orders.store());
+                }
+                // The twin's thread does the writes, so it is the one to tell.
+                let failures = work_orders.store().failures();
+                if let Some(text) = failure_notices.due(&failures, started.elapsed().as_secs_f64())
+                {
+                    tracing::error!("{text}");
+                    let _ = viewers.send(Frame::text(&TextMessage::Notice {
+                        level: linetwin_core::protocol::NoticeLevel::Warning,
+                        message: text,
+                    }));
                 }
             })
         };
@@ -122,7 +134,11 @@ impl AppState {
             twin,
             twin_feed,
             work_orders,
-            access: crate::auth::Access::new(config.auth.clone()),
+            access: crate::auth::Access::new(config.auth.clone().map(|mut auth| {
+                // Over the gateway's own HTTPS the cookie never needs plain HTTP.
+                auth.secure_cookies |= config.tls.is_some();
+                auth
+            })),
             started: Instant::now(),
             stop,
         };
@@ -269,6 +285,7 @@ pub(crate) async fn healthz(
         "offline_sensors": state.offline_sensors().len(),
         "twin": state.twin_health(),
         "work_orders": state.work_order_health(),
+        "store": state.work_orders.store().failures(),
     }))
 }
 

@@ -1,7 +1,8 @@
 //! TLS for the gateway's outgoing connections (the MQTT broker, HTTPS
 //! webhooks): rustls with the ring provider, no OpenSSL and no C
 //! toolchain. The peer's certificate is checked against the plant's CA
-//! file, or the system's CA certificates when none is named.
+//! file, or the system's CA certificates when none is named. The PEM
+//! readers serve the gateway's own HTTPS too (`crate::https`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,23 +22,36 @@ pub(crate) struct TlsFiles<'a> {
     pub client_key_file: Option<&'a Path>,
 }
 
+/// The certificates of a PEM file; the reason names the file.
+pub(crate) fn pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: no PEM certificate in it", path.display()));
+    }
+    Ok(certs)
+}
+
+/// The private key of a PEM file; the reason names the file.
+pub(crate) fn pem_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// rustls with the ring provider, the only one this build has.
+pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
 pub(crate) fn client_config(files: &TlsFiles) -> Result<rustls::ClientConfig, FieldError> {
     let field = |name: &str| format!("{}.{name}", files.section);
     let fail = |name: &str, path: &Path, e: &dyn std::fmt::Display| {
         (field(name), format!("{}: {e}", path.display()))
     };
-    let read = |name: &str, path: &Path| std::fs::read(path).map_err(|e| fail(name, path, &e));
     let certificates =
-        |name: &str, path: &Path| -> Result<Vec<CertificateDer<'static>>, FieldError> {
-            let pem = read(name, path)?;
-            let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
-                .collect::<Result<_, _>>()
-                .map_err(|e| fail(name, path, &e))?;
-            if certs.is_empty() {
-                return Err(fail(name, path, &"no PEM certificate in it"));
-            }
-            Ok(certs)
-        };
+        |name: &str, path: &Path| pem_certificates(path).map_err(|e| (field(name), e));
     let mut roots = rustls::RootCertStore::empty();
     match files.ca_file {
         Some(path) => {
@@ -55,18 +69,14 @@ pub(crate) fn client_config(files: &TlsFiles) -> Result<rustls::ClientConfig, Fi
             }
         }
     }
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| (files.section.to_owned(), e.to_string()))?
-    .with_root_certificates(roots);
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| (files.section.to_owned(), e.to_string()))?
+        .with_root_certificates(roots);
     match (files.client_cert_file, files.client_key_file) {
         (Some(cert), Some(key_path)) => {
             let chain = certificates("client_cert_file", cert)?;
-            let pem = read("client_key_file", key_path)?;
-            let key = PrivateKeyDer::from_pem_slice(&pem)
-                .map_err(|e| fail("client_key_file", key_path, &e))?;
+            let key = pem_private_key(key_path).map_err(|e| (field("client_key_file"), e))?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(|e| fail("client_cert_file", cert, &e))

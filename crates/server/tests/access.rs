@@ -656,6 +656,7 @@ async fn an_open_gateway_serves_this_machine_only() {
         state: None,
         work_orders: None,
         auth: None,
+        tls: None,
     };
     let refused = linetwin_server::serve(listener, config, std::future::pending())
         .await

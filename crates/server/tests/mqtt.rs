@@ -579,3 +579,75 @@ ca_file = "{}"
     drop(broker);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The broker restarts under a running gateway: viewers are told the data
+/// has a gap, and when the broker is back the gateway subscribes again and
+/// readings flow without anyone touching it.
+#[tokio::test]
+async fn a_broker_restart_is_a_marked_gap_and_the_gateway_subscribes_again() {
+    let dir = std::env::temp_dir().join(format!("linetwin-mqtt-restart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let broker = Broker::start(&dir).await;
+    let port = broker.port;
+    let toml = format!(
+        "[mqtt]\nurl = \"mqtt://127.0.0.1:{port}\"\nclient_id = \"linetwin-restart-gateway\"\ntopics = [{{ filter = \"plant/+/temperature\", payload = \"reading\", sensor = \"{{1}}-T\" }}]\n"
+    );
+    let gateway = start_gateway(&toml, &dir).await;
+    let (mut viewer, _) = within(
+        "viewer connects",
+        tokio_tungstenite::connect_async(format!("ws://{}/ws", gateway.addr)),
+    )
+    .await
+    .expect("viewer connects");
+    let publish = |edge: AsyncClient, t: f64| async move {
+        let payload = format!(r#"{{"value": 55.0, "t": {t}}}"#);
+        edge.publish("plant/M1/temperature", QoS::AtLeastOnce, false, payload)
+            .await
+            .expect("publish");
+    };
+    let now = unix_now().floor();
+    let (first_edge, _) = edge(port, "linetwin-restart-edge-1");
+    publish(first_edge, now).await;
+    wait_for(&mut viewer, "a reading before the restart", |m| {
+        readings_of(m, "M1-T") == Some((now, 55.0))
+    })
+    .await;
+
+    drop(broker);
+    let gap = wait_for(&mut viewer, "the gap to be marked", |m| {
+        matches!(m, TextMessage::Notice { message, .. } if message.contains("lost the MQTT broker"))
+    })
+    .await;
+    assert!(
+        matches!(
+            gap,
+            TextMessage::Notice {
+                level: NoticeLevel::Warning,
+                ..
+            }
+        ),
+        "{gap:?}"
+    );
+    assert_eq!(
+        healthz(gateway.addr).await["sources"]["mqtt"]["connected"],
+        false
+    );
+
+    let conf = format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n");
+    let _broker = Broker::start_with(&dir, &conf, &[port]).await;
+    wait_for(
+        &mut viewer,
+        "the broker back",
+        |m| matches!(m, TextMessage::Notice { message, .. } if message.contains("is back")),
+    )
+    .await;
+    // Subscribed again: a reading published now arrives.
+    let (second_edge, _) = edge(port, "linetwin-restart-edge-2");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    publish(second_edge, now + 5.0).await;
+    wait_for(&mut viewer, "a reading after the restart", |m| {
+        readings_of(m, "M1-T") == Some((now + 5.0, 55.0))
+    })
+    .await;
+    gateway.stop().await;
+}

@@ -123,6 +123,7 @@ fn config(simulator: Option<SimulatorConfig>, web_root: PathBuf) -> Config {
         state: None,
         work_orders: None,
         auth: None,
+        tls: None,
     }
 }
 

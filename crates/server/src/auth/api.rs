@@ -280,6 +280,19 @@ pub(crate) async fn ws_ticket(
     }
 }
 
+/// `GET /admin`: people, tokens and the audit log (the API decides who may).
+pub(crate) async fn admin_page() -> Response {
+    Html(include_str!("../../assets/admin.html")).into_response()
+}
+
+pub(crate) async fn admin_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../assets/admin.js"),
+    )
+        .into_response()
+}
+
 pub(crate) async fn kiosk_page() -> Response {
     Html(include_str!("../../assets/kiosk.html")).into_response()
 }

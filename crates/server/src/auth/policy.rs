@@ -20,7 +20,11 @@ pub fn need(method: &Method, route: &str) -> Need {
     let get = method == Method::GET || method == Method::HEAD;
     let post = method == Method::POST;
     match route {
-        "/healthz" | "/login" | "/kiosk" | "/kiosk.js" | "/api/me" if get => Need::Public,
+        "/healthz" | "/login" | "/kiosk" | "/kiosk.js" | "/admin" | "/admin.js" | "/api/me"
+            if get =>
+        {
+            Need::Public
+        }
         "/api/login" | "/api/logout" | "/api/kiosk/session" if post => Need::Public,
         "/api/line"
         | "/api/recording.mcap"

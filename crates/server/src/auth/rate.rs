@@ -43,6 +43,12 @@ impl<K: Hash + Eq> RateLimiter<K> {
 
     /// Takes one token for `key`; false when its bucket is empty.
     pub fn allow(&mut self, key: K, now: Instant) -> bool {
+        self.allow_cost(key, 1.0, now)
+    }
+
+    /// Takes `cost` tokens (bytes, say); false, taking none, when the
+    /// bucket holds fewer. A cost above the burst never passes.
+    pub fn allow_cost(&mut self, key: K, cost: f64, now: Instant) -> bool {
         if !self.buckets.contains_key(&key) && self.buckets.len() >= self.max_keys {
             self.forget_full(now);
         }
@@ -52,8 +58,8 @@ impl<K: Hash + Eq> RateLimiter<K> {
             at: now,
         });
         *bucket = bucket.refilled(now, per_s, burst);
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        if bucket.tokens >= cost {
+            bucket.tokens -= cost;
             true
         } else {
             false
@@ -103,6 +109,20 @@ mod tests {
         let much_later = start + Duration::from_secs(60);
         let allowed = (0..5).filter(|_| limiter.allow("a", much_later)).count();
         assert_eq!(allowed, 3, "never more than the burst");
+    }
+
+    #[test]
+    fn a_byte_budget_counts_sizes() {
+        let start = Instant::now();
+        let mut bytes = RateLimiter::new(1000.0, 3000, 1);
+        assert!(bytes.allow_cost((), 2500.0, start));
+        assert!(!bytes.allow_cost((), 600.0, start), "500 left");
+        assert!(bytes.allow_cost((), 500.0, start));
+        assert!(
+            !bytes.allow_cost((), 3001.0, start + Duration::from_secs(60)),
+            "above the burst"
+        );
+        assert!(bytes.allow_cost((), 3000.0, start + Duration::from_secs(60)));
     }
 
     #[test]

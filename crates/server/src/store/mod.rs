@@ -145,6 +145,49 @@ pub struct OutboxCounts {
 pub struct Store {
     connection: Connection,
     label: String,
+    failures: std::cell::RefCell<StoreFailures>,
+}
+
+/// What the store could not do since the gateway started: `/healthz`
+/// shows it, and viewers are told (see [`FailureNotices`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StoreFailures {
+    pub count: u64,
+    pub last_error: Option<String>,
+    pub last_unix_s: Option<f64>,
+}
+
+/// Tells viewers when the store starts failing, and again at most once a
+/// minute while it goes on failing: live data never waits for the disk,
+/// but people must know the record has a gap.
+#[derive(Debug, Default)]
+pub struct FailureNotices {
+    told_count: u64,
+    told_at_s: Option<f64>,
+}
+
+/// How long a write waits for a database another process holds locked.
+/// Short: the gateway's own threads wait with it, and live data must not.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(250);
+const RETELL_AFTER_S: f64 = 60.0;
+
+impl FailureNotices {
+    /// The notice to send now, if any (`now_s`: any monotonic seconds).
+    pub fn due(&mut self, failures: &StoreFailures, now_s: f64) -> Option<String> {
+        if failures.count <= self.told_count {
+            return None;
+        }
+        if self.told_at_s.is_some_and(|at| now_s - at < RETELL_AFTER_S) {
+            return None;
+        }
+        let new = failures.count - self.told_count;
+        self.told_count = failures.count;
+        self.told_at_s = Some(now_s);
+        Some(format!(
+            "the gateway could not store {new} change(s) to its record (alarms, acknowledgements, baselines, last values): {}. Live data goes on; what failed is not kept",
+            failures.last_error.as_deref().unwrap_or("unknown error")
+        ))
+    }
 }
 
 impl Store {
@@ -169,16 +212,36 @@ impl Store {
     }
 
     fn prepare(connection: Connection, label: String) -> Result<Self, StoreError> {
-        let mut store = Store { connection, label };
+        let mut store = Store {
+            connection,
+            label,
+            failures: Default::default(),
+        };
+        store
+            .connection
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(store.sqlite())?;
         store.migrate()?;
         Ok(store)
     }
 
+    /// Every failure passes here, and is counted.
     fn sqlite(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        |source| StoreError::Sqlite {
-            path: self.label.clone(),
-            source,
+        |source| {
+            let error = StoreError::Sqlite {
+                path: self.label.clone(),
+                source,
+            };
+            let mut failures = self.failures.borrow_mut();
+            failures.count += 1;
+            failures.last_error = Some(error.to_string());
+            failures.last_unix_s = Some(crate::unix_now());
+            error
         }
+    }
+
+    pub fn failures(&self) -> StoreFailures {
+        self.failures.borrow().clone()
     }
 
     /// The schema version the file is at.
@@ -467,6 +530,47 @@ fn stored_alarm(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAlarm> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_are_counted_and_told_once_a_minute() {
+        let store = Store::in_memory().expect("opens");
+        assert_eq!(store.failures().count, 0);
+        assert!(
+            store
+                .connection
+                .execute("INSERT INTO nowhere VALUES (1)", [])
+                .map_err(store.sqlite())
+                .is_err()
+        );
+        let failures = store.failures();
+        assert_eq!(failures.count, 1);
+        assert!(
+            failures
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("nowhere")),
+            "{failures:?}"
+        );
+
+        let mut notices = FailureNotices::default();
+        assert!(notices.due(&StoreFailures::default(), 0.0).is_none());
+        let told = notices.due(&failures, 10.0).expect("told at once");
+        assert!(
+            told.contains("could not store 1 change") && told.contains("nowhere"),
+            "{told}"
+        );
+        let more = StoreFailures {
+            count: 5,
+            ..failures.clone()
+        };
+        assert!(
+            notices.due(&more, 30.0).is_none(),
+            "not again within the minute"
+        );
+        let again = notices.due(&more, 71.0).expect("told again after a minute");
+        assert!(again.contains("could not store 4 change"), "{again}");
+        assert!(notices.due(&more, 200.0).is_none(), "nothing new");
+    }
     use linetwin_core::iso::Zone;
     use linetwin_twin::{Alarm, Severity};
 

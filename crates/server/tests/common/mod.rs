@@ -124,6 +124,15 @@ pub struct Gateway {
 
 impl Gateway {
     pub async fn start(toml: &str, dir: &Path) -> Self {
+        Self::start_with_tls(toml, dir, None).await
+    }
+
+    /// [`Gateway::start`], serving its own HTTPS with these files.
+    pub async fn start_with_tls(
+        toml: &str,
+        dir: &Path,
+        tls: Option<linetwin_server::https::ServerTls>,
+    ) -> Self {
         let line_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json");
         let line = linetwin_server::load_line(&line_path).expect("demo line");
         let gateway = GatewayConfig::from_toml("test.toml", toml, &line).expect("valid config");
@@ -138,6 +147,7 @@ impl Gateway {
             state: gateway.state,
             work_orders: gateway.work_orders,
             auth: gateway.auth,
+            tls,
         };
         let listener = linetwin_server::bind("127.0.0.1", 0).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
