@@ -75,11 +75,11 @@ describe('sign-in and roles in headless Chromium', () => {
     await page.waitForURL(/\/login\?next=/, { timeout: 120000 });
     await page.fill('input[name=name]', name);
     await page.fill('input[name=password]', PASSWORD);
+    // The form posts to /api/login, which sends the browser back to the view it asked for.
     await Promise.all([
-      page.waitForURL((url) => !url.pathname.startsWith('/login'), { timeout: 60000 }),
+      page.waitForURL(/\/\?history=12h$/, { timeout: 60000 }),
       page.click('button[type=submit]'),
     ]);
-    assert.match(page.url(), /\?history=12h$/, 'back to the view asked for');
     await waitFor(page, `${name} live`, live, 240000);
     return page;
   }
@@ -106,7 +106,10 @@ describe('sign-in and roles in headless Chromium', () => {
     const page = await (await watchedContext(browser)).newPage();
     await page.goto(`${server.url}kiosk#token=${kioskSecret}&view=kiosk`);
     await page.waitForURL(/\/\?kiosk$/, { timeout: 60000 });
-    await waitFor(page, 'the kiosk live', () => live() && window.linetwin.state().kiosk, 240000);
+    await waitFor(page, 'the kiosk live', () => {
+      const s = window.linetwin && window.linetwin.state();
+      return s && s.first_frame_ms && s.connection === 'connected' && s.access && s.access.role && s.kiosk;
+    }, 240000);
     assert.equal((await state(page)).access.role, 'kiosk');
     assert.ok(!page.url().includes(kioskSecret));
     pages.kiosk = page;
