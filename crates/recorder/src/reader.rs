@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use mcap::read::{MessageStream, Options};
+use mcap::read::Options;
 
 use crate::{FrameKind, LINE_TOPIC, RecordedFrame, RecorderError, WAVEFORM_ENCODING};
 
@@ -40,47 +40,16 @@ pub fn read_recording_bytes(shown: &str, bytes: &[u8]) -> Result<Recording, Reco
         path: shown.clone(),
         reason,
     })?;
-    let stream =
-        MessageStream::new_with_options(bytes, Options::IgnoreEndMagic.into()).map_err(|e| {
-            RecorderError::Format {
-                path: shown.clone(),
-                reason: format!("not an MCAP recording: {e}"),
-            }
-        })?;
     let mut recording = Recording {
         line_json: None,
         frames: Vec::new(),
         truncated: None,
     };
-    for message in stream {
-        match message {
-            Ok(message) => {
-                if message.channel.topic == LINE_TOPIC {
-                    recording.line_json = Some(String::from_utf8_lossy(&message.data).into_owned());
-                    continue;
-                }
-                let kind = if message.channel.message_encoding == WAVEFORM_ENCODING {
-                    FrameKind::Binary
-                } else {
-                    FrameKind::Text
-                };
-                recording.frames.push((
-                    message.log_time,
-                    RecordedFrame {
-                        wall_ns: message.publish_time,
-                        kind,
-                        bytes: message.data.into_owned(),
-                    },
-                ));
-            }
-            Err(error) => {
-                recording.truncated = Some(format!(
-                    "{shown}: the file ends early ({error}) after {} frames; read up to its last whole chunk (the recorder was stopped before it finished the file)",
-                    recording.frames.len()
-                ));
-                break;
-            }
-        }
+    if let Err(error) = read_messages(bytes, &mut recording) {
+        recording.truncated = Some(format!(
+            "{shown}: the file ends early ({error}) after {} frames; read up to its last whole chunk (the recorder was stopped before it finished the file)",
+            recording.frames.len()
+        ));
     }
     Ok(recording)
 }
@@ -88,6 +57,71 @@ pub fn read_recording_bytes(shown: &str, bytes: &[u8]) -> Result<Recording, Reco
 /// A chunk larger than this when decompressed is refused: the recorder
 /// writes chunks of about 1 MiB, other tools of a few.
 pub const MAX_CHUNK_BYTES: u64 = 32 * 1024 * 1024;
+/// No record (a message, a chunk's compressed data) is read beyond this:
+/// the largest frame the protocol allows is 16 MiB.
+const MAX_RECORD_BYTES: usize = 32 * 1024 * 1024;
+
+/// Every message of the file in order, into `recording`, through MCAP's
+/// sans-io reader with a record length limit: mcap's `MessageStream` has
+/// none, and allocated whatever length a damaged record inside a chunk
+/// claimed (the fuzzer found one that claimed 2.8 × 10¹⁸ bytes).
+fn read_messages(bytes: &[u8], recording: &mut Recording) -> Result<(), String> {
+    use mcap::records::Record;
+    use mcap::sans_io::linear_reader::{LinearReadEvent, LinearReader, LinearReaderOptions};
+
+    let mut reader = LinearReader::new_with_options(
+        LinearReaderOptions::default()
+            .with_skip_end_magic(true)
+            .with_record_length_limit(MAX_RECORD_BYTES),
+    );
+    let mut rest = bytes;
+    // Channel id: (topic, message encoding).
+    let mut channels: std::collections::HashMap<u16, (String, String)> = Default::default();
+    while let Some(event) = reader.next_event() {
+        match event.map_err(|e| e.to_string())? {
+            LinearReadEvent::ReadRequest(wanted) => {
+                let n = wanted.min(rest.len());
+                reader.insert(n).copy_from_slice(&rest[..n]);
+                reader.notify_read(n);
+                rest = &rest[n..];
+            }
+            LinearReadEvent::Record { data, opcode } => {
+                match mcap::parse_record(opcode, data).map_err(|e| e.to_string())? {
+                    Record::Channel(channel) => {
+                        channels.insert(channel.id, (channel.topic, channel.message_encoding));
+                    }
+                    Record::Message { header, data } => {
+                        let Some((topic, encoding)) = channels.get(&header.channel_id) else {
+                            return Err(format!(
+                                "a message on channel {}, which the file never declared",
+                                header.channel_id
+                            ));
+                        };
+                        if topic == LINE_TOPIC {
+                            recording.line_json = Some(String::from_utf8_lossy(&data).into_owned());
+                            continue;
+                        }
+                        let kind = if encoding == WAVEFORM_ENCODING {
+                            FrameKind::Binary
+                        } else {
+                            FrameKind::Text
+                        };
+                        recording.frames.push((
+                            header.log_time,
+                            RecordedFrame {
+                                wall_ns: header.publish_time,
+                                kind,
+                                bytes: data.into_owned(),
+                            },
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(())
+}
 /// LZ4 never expands more than about 255 to 1.
 const LZ4_MAX_RATIO: u64 = 255;
 

@@ -226,3 +226,58 @@ fn a_chunk_that_claims_an_impossible_size_is_refused_before_it_is_read() {
     // The same file with its true size still reads.
     assert!(read_recording(&file).unwrap().frames.len() > 4);
 }
+
+/// Found by `cargo xtask fuzz`, second: a record inside a chunk that
+/// claims an impossible length aborted the reader (mcap's own message
+/// stream allocated it). Reading stops there and says so.
+#[test]
+fn a_record_that_claims_an_impossible_length_ends_the_reading_there() {
+    let dir = scratch("forged-record");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("uncompressed.mcap");
+    {
+        let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let mut writer = mcap::WriteOptions::new()
+            .compression(None)
+            .create(file)
+            .unwrap();
+        let channel = writer
+            .add_channel(0, "linetwin/readings", "json", &Default::default())
+            .unwrap();
+        for k in 0..3u64 {
+            let header = mcap::records::MessageHeader {
+                channel_id: channel,
+                sequence: k as u32,
+                log_time: k,
+                publish_time: k,
+            };
+            writer
+                .write_to_known_channel(&header, br#"{"type":"readings","t":1,"values":[]}"#)
+                .unwrap();
+        }
+        writer.finish().unwrap();
+    }
+    assert_eq!(read_recording(&path).unwrap().frames.len(), 3);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let record_len = |bytes: &[u8], at: usize| {
+        u64::from_le_bytes(bytes[at + 1..at + 9].try_into().unwrap()) as usize
+    };
+    let mut at = 8;
+    while bytes[at] != 0x06 {
+        at += 9 + record_len(&bytes, at);
+    }
+    // The chunk's body: three u64 and a u32, the (empty) compression name, the records' length.
+    let compression_len =
+        u32::from_le_bytes(bytes[at + 9 + 28..at + 9 + 32].try_into().unwrap()) as usize;
+    let mut inner = at + 9 + 32 + compression_len + 8;
+    while bytes[inner] != 0x05 {
+        inner += 9 + record_len(&bytes, inner);
+    }
+    bytes[inner + 1..inner + 9].copy_from_slice(&0x2720_0000_0000_0000u64.to_le_bytes());
+    let forged = dir.join("forged-record.mcap");
+    std::fs::write(&forged, &bytes).unwrap();
+    let recording = read_recording(&forged).expect("read up to the damage");
+    assert!(recording.frames.len() < 3);
+    let reason = recording.truncated.expect("says where it stopped");
+    assert!(reason.contains("forged-record.mcap"), "{reason}");
+}
