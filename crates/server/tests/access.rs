@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 mod common;
 
-use common::{Gateway, Reply, request, temp_dir, unix_now, within};
+use common::{Gateway, Reply, demo_config, request, temp_dir, unix_now, within};
 
 const PASSWORD: &str = "a shop-floor passphrase";
 
@@ -319,6 +319,11 @@ async fn each_role_may_do_its_part_and_nothing_else() {
             .status,
         401
     );
+    // The pages that hold no data are public; what they ask for is not.
+    for page in ["/login", "/kiosk", "/admin", "/admin.js"] {
+        let status = call(addr, &Caller::Nobody, "GET", page, "").await.status;
+        assert_eq!(status, 200, "{page}");
+    }
     // A health probe needs no sign-in but learns nothing more.
     let health = call(addr, &Caller::Nobody, "GET", "/healthz", "")
         .await
@@ -641,24 +646,7 @@ async fn an_open_gateway_serves_this_machine_only() {
 
     // Listening on the network without sign-in is refused, saying how.
     let listener = linetwin_server::bind("0.0.0.0", 0).await.expect("bind");
-    let line = linetwin_server::load_line(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json"),
-    )
-    .expect("demo line");
-    let config = linetwin_server::Config {
-        line,
-        web_root: dir.join("web"),
-        simulator: None,
-        record: None,
-        replay: None,
-        scenario: None,
-        mqtt: None,
-        state: None,
-        work_orders: None,
-        auth: None,
-        tls: None,
-    };
-    let refused = linetwin_server::serve(listener, config, std::future::pending())
+    let refused = linetwin_server::serve(listener, demo_config("", &dir), std::future::pending())
         .await
         .expect_err("refused");
     let message = format!("{refused:#}");

@@ -115,6 +115,27 @@ pub async fn healthz(addr: SocketAddr) -> serde_json::Value {
     body
 }
 
+/// The demo line with the given config file's text, no simulator, the
+/// viewer's files (none) in `dir`.
+pub fn demo_config(toml: &str, dir: &Path) -> Config {
+    let line_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json");
+    let line = linetwin_server::load_line(&line_path).expect("demo line");
+    let gateway = GatewayConfig::from_toml("test.toml", toml, &line).expect("valid config");
+    Config {
+        line,
+        web_root: dir.join("web"),
+        simulator: None,
+        record: None,
+        replay: None,
+        scenario: None,
+        mqtt: gateway.mqtt,
+        state: gateway.state,
+        work_orders: gateway.work_orders,
+        auth: gateway.auth,
+        tls: None,
+    }
+}
+
 /// A gateway serving the demo line with the given config file, no simulator.
 pub struct Gateway {
     pub addr: SocketAddr,
@@ -133,21 +154,9 @@ impl Gateway {
         dir: &Path,
         tls: Option<linetwin_server::https::ServerTls>,
     ) -> Self {
-        let line_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/lines/demo.json");
-        let line = linetwin_server::load_line(&line_path).expect("demo line");
-        let gateway = GatewayConfig::from_toml("test.toml", toml, &line).expect("valid config");
         let config = Config {
-            line,
-            web_root: dir.join("web"),
-            simulator: None,
-            record: None,
-            replay: None,
-            scenario: None,
-            mqtt: gateway.mqtt,
-            state: gateway.state,
-            work_orders: gateway.work_orders,
-            auth: gateway.auth,
             tls,
+            ..demo_config(toml, dir)
         };
         let listener = linetwin_server::bind("127.0.0.1", 0).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
