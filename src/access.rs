@@ -192,12 +192,11 @@ mod web {
     ) {
         let answer = inbox.lock().ok().and_then(|mut slot| slot.take());
         match answer {
-            Some(MeAnswer::Known(known)) => {
-                if *permissions != known {
-                    info!("signed in as {:?}, may {:?}", known.name, known.allowed());
-                    *permissions = known;
-                }
+            Some(MeAnswer::Known(known)) if *permissions != known => {
+                info!("signed in as {:?}, may {:?}", known.name, known.allowed());
+                *permissions = known;
             }
+            Some(MeAnswer::Known(_)) => {}
             Some(MeAnswer::SignIn) => go_to_sign_in(),
             Some(MeAnswer::Unknown(reason)) => warn!("{reason}"),
             None => {}

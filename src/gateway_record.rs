@@ -244,9 +244,7 @@ mod http {
                 Ok(request) => answer(request.send().await).await,
                 Err(error) => Err(format!("cannot build the request: {error}")),
             };
-            done(result.and_then(|text| {
-                Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
-            }));
+            done(result.map(|text| serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)));
         });
         #[cfg(not(target_arch = "wasm32"))]
         {
