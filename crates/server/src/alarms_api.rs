@@ -131,17 +131,13 @@ pub(crate) async fn request_work_order(
         let twin = crate::gateway_twin::lock(&state.twin);
         state.work_orders.request(&twin, id, &by)
     };
-    let outcome = match &requested {
-        Ok(_) => "ok".to_owned(),
-        Err(e) => format!("failed: {e}"),
-    };
     crate::auth::audit(
         &state.work_orders.store(),
         &by,
         "work_order_requested",
         Some(&format!("alarm {id}")),
         if requested.is_ok() { "ok" } else { "failed" },
-        requested.as_ref().err().map(|_| outcome.as_str()),
+        requested.as_ref().err().map(ToString::to_string).as_deref(),
     );
     match requested {
         Ok(event_id) => {

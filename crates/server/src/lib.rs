@@ -321,7 +321,7 @@ fn check_secure_by_default(config: &Config, listener: &TcpListener) -> Result<()
             Ok(())
         }
         Some(auth) => {
-            if !auth.secure_cookies && !addr.ip().is_loopback() {
+            if !auth.secure_cookies && config.tls.is_none() && !addr.ip().is_loopback() {
                 tracing::warn!(
                     "sign-in cookies travel in clear on {addr}: serve over HTTPS (a reverse proxy, docs/security.md) and set [auth] secure_cookies = true"
                 );

@@ -147,17 +147,7 @@ pub(crate) async fn login(
         return if form {
             back("wait")
         } else {
-            let mut answer = problem(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "too many sign-in attempts: try again in {:.0} s",
-                    wait_s.ceil()
-                ),
-            );
-            if let Ok(value) = format!("{}", wait_s.ceil().max(1.0) as u64).parse() {
-                answer.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            answer
+            super::too_many("sign-in attempts", wait_s)
         };
     }
     let name: String = login

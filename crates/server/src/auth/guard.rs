@@ -25,10 +25,11 @@ fn ticket(query: Option<&str>) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
-fn too_many(wait_s: f64) -> Response {
+/// 429 with `Retry-After`: "too many `what`: try again in N s".
+pub(crate) fn too_many(what: &str, wait_s: f64) -> Response {
     let mut response = problem(
         StatusCode::TOO_MANY_REQUESTS,
-        format!("too many requests: try again in {:.0} s", wait_s.ceil()),
+        format!("too many {what}: try again in {:.0} s", wait_s.ceil()),
     );
     if let Ok(value) = format!("{}", wait_s.ceil().max(1.0) as u64).parse() {
         response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -97,7 +98,7 @@ pub(crate) async fn guard(
         (Err(refusal), _) => return problem(StatusCode::UNAUTHORIZED, refusal.to_string()),
     };
     if let Err(wait_s) = access.request(&principal, peer) {
-        return too_many(wait_s);
+        return too_many("requests", wait_s);
     }
     match need {
         Need::Public => {}

@@ -29,7 +29,7 @@ use std::time::Instant;
 use http::HeaderMap;
 use tokio::sync::watch;
 
-pub(crate) use guard::guard;
+pub(crate) use guard::{guard, too_many};
 
 use crate::store::Store;
 use crate::store::access::{AuditEntry, Identity};
