@@ -30,7 +30,10 @@ pub fn mqtt_plain(
     topic: &str,
     payload: &[u8],
 ) -> Option<Result<(), String>> {
-    crate::mqtt::mapping::map_message(topics, topic, payload, 1.8e9).map(|mapped| mapped.map(drop))
+    // Payloads without a time of their own take the arrival time: any fixed one will do.
+    const ARRIVAL_UNIX_S: f64 = 1.8e9;
+    crate::mqtt::mapping::map_message(topics, topic, payload, ARRIVAL_UNIX_S)
+        .map(|mapped| mapped.map(drop))
 }
 
 /// A Sparkplug B message to the host: how many actions it led to.

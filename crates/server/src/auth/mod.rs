@@ -256,11 +256,7 @@ impl Access {
             Credential::Session(digest) => {
                 matches!(store.session_identity(digest, now_unix_s), Ok(Some(_)))
             }
-            Credential::Token(id) => store.tokens().is_ok_and(|tokens| {
-                tokens
-                    .iter()
-                    .any(|t| t.id == *id && t.revoked_unix_s.is_none())
-            }),
+            Credential::Token(id) => matches!(store.token_is_live(*id), Ok(true)),
         }
     }
 

@@ -170,6 +170,18 @@ impl Store {
         Ok(revoked == 1)
     }
 
+    /// Whether token `id` exists and is not revoked: what every open
+    /// socket of a device asks when some credential is withdrawn.
+    pub fn token_is_live(&self, id: i64) -> Result<bool, StoreError> {
+        self.connection
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM tokens WHERE id = ?1 AND revoked_unix_s IS NULL)",
+                [id],
+                |row| row.get(0),
+            )
+            .map_err(self.sqlite())
+    }
+
     pub fn tokens(&self) -> Result<Vec<Token>, StoreError> {
         let mut statement = self
             .connection
@@ -402,7 +414,10 @@ mod tests {
             .expect("valid");
         assert_eq!((screen.role, screen.token), (Role::Kiosk, Some(kiosk)));
 
+        assert!(store.token_is_live(kiosk).expect("reads"));
         assert!(store.revoke_token(kiosk, 5.0).expect("revokes"));
+        assert!(!store.token_is_live(kiosk).expect("reads"));
+        assert!(!store.token_is_live(9_999).expect("reads"), "no such token");
         assert!(!store.revoke_token(kiosk, 6.0).expect("already"));
         assert_eq!(store.token_identity("tk").expect("reads"), None);
         assert_eq!(store.session_identity("sk", 7.0).expect("reads"), None);
