@@ -15,6 +15,7 @@
 //!   fixed memory bound.
 //! - [`motion`]: how fast each machine runs, for the scene's motion.
 //! - [`record`]: an alarm as the gateway's record gives it.
+//! - [`track_record`]: every forecast the twin made and how it turned out.
 //!
 //! No Bevy, no colours, no I/O, no clock of its own: the caller passes data
 //! times in. Builds for native and wasm32.
@@ -36,6 +37,7 @@ pub mod record;
 pub mod snapshot;
 pub mod temperature;
 pub mod timeline;
+pub mod track_record;
 pub mod twin;
 
 pub use alarm::{Alarm, AlarmId, Severity};
