@@ -8,7 +8,7 @@ use linetwin_core::line::BearingGeometry;
 
 /// The verdict's strongest significant lines, in words.
 pub fn key_evidence(d: &Diagnosis) -> Vec<String> {
-    let Some(finding) = d.verdict.mode().and_then(|m| d.finding(m)) else {
+    let Some(finding) = d.verdict_finding() else {
         return Vec::new();
     };
     let mut lines: Vec<_> = finding.evidence.iter().filter(|e| e.counts()).collect();

@@ -400,7 +400,7 @@ impl AssetState {
             .vibration()
             .filter_map(|(_, s)| s.diagnosis.as_deref())
             .collect();
-        heating && !diagnosed.is_empty() && diagnosed.iter().all(|d| d.verdict.mode().is_none())
+        heating && !diagnosed.is_empty() && diagnosed.iter().all(|d| !d.verdict.is_fault())
     }
 
     /// The worst vibration sensor's level and its reason.
@@ -414,7 +414,7 @@ impl AssetState {
             .iso_zone
             .map_or(String::new(), |z| format!(" (ISO zone {})", z.letter()));
         let text = match sensor.diagnosis.as_deref() {
-            Some(d) if d.verdict.mode().is_some() => format!(
+            Some(d) if d.verdict.is_fault() => format!(
                 "{id}: {} diagnosed, {}; {velocity}{iso}",
                 d.verdict.label(),
                 d.health.label()

@@ -71,7 +71,7 @@ fn for_verdict(verdict: Verdict) -> Option<FailureMode> {
     Some(match verdict {
         Verdict::None => return None,
         // Spalling of a race or a rolling element is rolling-contact fatigue.
-        Verdict::OuterRace | Verdict::InnerRace | Verdict::Ball => {
+        Verdict::Bearing | Verdict::OuterRace | Verdict::InnerRace | Verdict::Ball => {
             mode("VIB", "Vibration", "2.6", "Fatigue", "Bearing")
         }
         Verdict::Cage => mode("VIB", "Vibration", "2.4", "Wear", "Bearing"),
@@ -93,6 +93,7 @@ mod tests {
     #[test]
     fn every_defect_the_diagnosis_names_has_a_mode() {
         for verdict in [
+            Verdict::Bearing,
             Verdict::OuterRace,
             Verdict::InnerRace,
             Verdict::Ball,

@@ -4,6 +4,7 @@
 //! the rated life of its kind of component in the line description (the
 //! fleet prior). Hours throughout; the twin's data time is in seconds.
 
+use linetwin_core::diagnosis::Verdict;
 use linetwin_core::iso;
 use linetwin_core::line::{Asset, SensorKind};
 use linetwin_forecast::plan::{FaultKind, LifeNow};
@@ -99,14 +100,12 @@ pub fn prognose(twin: &Twin, asset: &Asset) -> AssetPrognosis {
         state
             .and_then(|s| s.worst_sensor())
             .and_then(|(_, v)| v.diagnosis.as_deref())
-            .and_then(|d| d.verdict.mode())
-            .map_or(FaultKind::None, |mode| {
-                use linetwin_core::line::FaultMode;
-                match mode {
-                    FaultMode::Unbalance => FaultKind::Unbalance,
-                    FaultMode::Misalignment => FaultKind::Misalignment,
-                    _ => FaultKind::Bearing,
-                }
+            .map(|d| d.verdict)
+            .filter(|verdict| verdict.is_fault())
+            .map_or(FaultKind::None, |verdict| match verdict {
+                Verdict::Unbalance => FaultKind::Unbalance,
+                Verdict::Misalignment => FaultKind::Misalignment,
+                _ => FaultKind::Bearing,
             })
     };
     let usage = asset

@@ -93,9 +93,10 @@ pub fn moment_at(twin: &Twin, line: &Line, t: f64) -> Moment {
                         continue;
                     };
                     let verdict = point.mark.verdict();
-                    let named = match verdict.mode() {
-                        Some(_) => format!("{} diagnosed, ", verdict.label()),
-                        None => String::new(),
+                    let named = if verdict.is_fault() {
+                        format!("{} diagnosed, ", verdict.label())
+                    } else {
+                        String::new()
                     };
                     let velocity = value.is_finite().then_some(value);
                     let text = format!(
@@ -124,7 +125,7 @@ pub fn moment_at(twin: &Twin, line: &Line, t: f64) -> Moment {
         let velocity_mm_s = says.iter().find_map(|s| s.1);
         let verdict = says
             .iter()
-            .find(|s| s.2.mode().is_some())
+            .find(|s| s.2.is_fault())
             .map_or(Verdict::None, |s| s.2);
         let why = if says.is_empty() {
             match status {

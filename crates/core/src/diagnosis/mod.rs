@@ -90,11 +90,16 @@ impl<'a> DiagnosisInput<'a> {
     }
 }
 
-/// The overall verdict: the same words as [`FaultMode`], plus `none`.
+/// The overall verdict: the same words as [`FaultMode`], plus `none`, and
+/// `bearing` when the evidence shows a bearing defect but does not tell
+/// where it is (two locations fit about as well): an honest "somewhere in
+/// this bearing" is more use to a planner than a confident wrong part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     None,
+    /// A bearing defect, location uncertain.
+    Bearing,
     OuterRace,
     InnerRace,
     Ball,
@@ -107,6 +112,7 @@ impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::None => "none",
+            Verdict::Bearing => "bearing",
             Verdict::OuterRace => "outer_race",
             Verdict::InnerRace => "inner_race",
             Verdict::Ball => "ball",
@@ -120,6 +126,7 @@ impl Verdict {
     pub fn label(self) -> &'static str {
         match self {
             Verdict::None => "no fault",
+            Verdict::Bearing => "bearing defect, location uncertain",
             Verdict::OuterRace => "outer race defect",
             Verdict::InnerRace => "inner race defect",
             Verdict::Ball => "rolling element (ball) defect",
@@ -129,9 +136,11 @@ impl Verdict {
         }
     }
 
+    /// The one fault mode named; `None` for no fault and for a bearing
+    /// defect of uncertain location.
     pub fn mode(self) -> Option<FaultMode> {
         match self {
-            Verdict::None => None,
+            Verdict::None | Verdict::Bearing => None,
             Verdict::OuterRace => Some(FaultMode::OuterRace),
             Verdict::InnerRace => Some(FaultMode::InnerRace),
             Verdict::Ball => Some(FaultMode::Ball),
@@ -139,6 +148,25 @@ impl Verdict {
             Verdict::Unbalance => Some(FaultMode::Unbalance),
             Verdict::Misalignment => Some(FaultMode::Misalignment),
         }
+    }
+}
+
+impl Verdict {
+    /// Any fault, named or not.
+    pub fn is_fault(self) -> bool {
+        self != Verdict::None
+    }
+
+    /// A verdict about a bearing (its location known or not).
+    pub fn is_bearing(self) -> bool {
+        matches!(
+            self,
+            Verdict::Bearing
+                | Verdict::OuterRace
+                | Verdict::InnerRace
+                | Verdict::Ball
+                | Verdict::Cage
+        )
     }
 }
 
@@ -339,6 +367,20 @@ impl Evidence {
 impl Diagnosis {
     pub fn finding(&self, mode: FaultMode) -> Option<&ModeFinding> {
         self.findings.iter().find(|f| f.mode == mode)
+    }
+
+    /// The finding behind the verdict: the named mode's, or for a bearing
+    /// defect of uncertain location the strongest bearing mode present.
+    pub fn verdict_finding(&self) -> Option<&ModeFinding> {
+        match (self.verdict.mode(), self.verdict) {
+            (Some(mode), _) => self.finding(mode),
+            (None, Verdict::Bearing) => self
+                .findings
+                .iter()
+                .filter(|f| f.present && f.mode.needs_bearing())
+                .max_by(|a, b| a.strength_db.total_cmp(&b.strength_db)),
+            (None, _) => None,
+        }
     }
 }
 

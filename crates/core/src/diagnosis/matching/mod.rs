@@ -8,8 +8,10 @@
 
 mod floor;
 mod patterns;
+mod repeated;
 mod series;
 
 pub use floor::{BIN_FALSE_ALARM, Found, MARGIN_DB, Spectrum, median, significance_db};
 pub use patterns::{SPEED_TOLERANCE, Scored, evaluate_spectrum};
+pub use repeated::{BandBall, ball_in_two_bands};
 pub use series::{SERIES_HARMONICS, SERIES_Z, harmonic_series, keep_best};

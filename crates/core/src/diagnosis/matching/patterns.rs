@@ -11,7 +11,7 @@ use crate::line::FaultMode;
 pub const SPEED_TOLERANCE: f64 = 0.02;
 /// A line's level counts at most this much above the threshold towards
 /// confidence, so one huge line cannot stand for a whole pattern.
-const MAX_EXCESS_DB: f64 = 20.0;
+pub(super) const MAX_EXCESS_DB: f64 = 20.0;
 /// Confidence 1 - exp(-E / E0), E the weighted excess in dB.
 pub(super) const EXCESS_SCALE_DB: f64 = 12.0;
 
@@ -307,7 +307,7 @@ fn predicted_lines(placed: &Placed, shaft_hz: f64, broad: bool) -> Vec<(f64, Str
         let label = harmonic_label(p.name, h);
         lines.push((carrier, label.clone()));
         if broad && races && shaft_hz > 0.0 {
-            for k in [-2.0, -1.0, 1.0, 2.0] {
+            for k in [-3.0, -2.0, -1.0, 1.0, 2.0, 3.0] {
                 lines.push((carrier + k * shaft_hz, format!("{label}{k:+}×")));
             }
         }
@@ -333,7 +333,7 @@ fn predicted_lines(placed: &Placed, shaft_hz: f64, broad: bool) -> Vec<(f64, Str
     lines
 }
 
-fn weight(kind: EvidenceKind) -> f64 {
+pub(super) fn weight(kind: EvidenceKind) -> f64 {
     match kind {
         EvidenceKind::Fundamental => 1.5,
         EvidenceKind::Harmonic => 1.0,

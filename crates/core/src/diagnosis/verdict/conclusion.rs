@@ -68,6 +68,29 @@ fn describe_evidence(finding: &ModeFinding) -> String {
     )
 }
 
+/// A rival location is one whose evidence reaches this share of the
+/// winner's: 2/3, i.e. the winner's lead is under half the rival's
+/// evidence. Evidence is a sum of dB over the threshold, so a lead smaller
+/// than that is within what one line more or less (a harmonic that
+/// happens to fall on a shaft line, a sideband at the floor) can change.
+pub const LOCATION_RIVAL_SHARE: f64 = 2.0 / 3.0;
+
+/// The strongest other bearing location that is also present and whose
+/// evidence is nearly as strong: then the location is uncertain.
+pub fn location_rival<'a>(
+    findings: &'a [ModeFinding],
+    best: &ModeFinding,
+) -> Option<&'a ModeFinding> {
+    if !best.mode.needs_bearing() {
+        return None;
+    }
+    findings
+        .iter()
+        .filter(|f| f.present && f.mode != best.mode && f.mode.needs_bearing())
+        .filter(|f| f.strength_db >= LOCATION_RIVAL_SHARE * best.strength_db)
+        .max_by(|a, b| a.strength_db.total_cmp(&b.strength_db))
+}
+
 /// Verdict, health, score and reasons from the findings.
 pub(super) fn conclude(diagnosis: &mut Diagnosis, notes: Vec<String>) {
     let mut reasons = Vec::new();
@@ -89,18 +112,35 @@ pub(super) fn conclude(diagnosis: &mut Diagnosis, notes: Vec<String>) {
         .fold(0.0, f64::max);
     match &best {
         Some(finding) => {
-            let verdict = Verdict::from(finding.mode);
+            let rival = location_rival(&diagnosis.findings, finding);
+            let verdict = if rival.is_some() {
+                Verdict::Bearing
+            } else {
+                Verdict::from(finding.mode)
+            };
             diagnosis.verdict = verdict;
             diagnosis.confidence = finding.confidence;
             // A confirmed fault: 69 at confidence 0.5 down to 40 at 1.
             let fault_score = 69.0 - 58.0 * (finding.confidence - 0.5);
             score = score.min(fault_score);
-            reasons.push(format!(
-                "{} (confidence {:.0} %): {}",
-                verdict.label(),
-                100.0 * finding.confidence,
-                describe_evidence(finding)
-            ));
+            match rival {
+                Some(rival) => reasons.push(format!(
+                    "{} (confidence {:.0} % that there is one): {} ({:.0} dB of evidence) and {} ({:.0} dB) fit about as well; {}",
+                    verdict.label(),
+                    100.0 * finding.confidence,
+                    Verdict::from(finding.mode).label(),
+                    finding.strength_db,
+                    Verdict::from(rival.mode).label(),
+                    rival.strength_db,
+                    describe_evidence(finding)
+                )),
+                None => reasons.push(format!(
+                    "{} (confidence {:.0} %): {}",
+                    verdict.label(),
+                    100.0 * finding.confidence,
+                    describe_evidence(finding)
+                )),
+            }
             for other in diagnosis
                 .findings
                 .iter()
@@ -194,4 +234,45 @@ pub(super) fn conclude(diagnosis: &mut Diagnosis, notes: Vec<String>) {
     diagnosis.health = state;
     diagnosis.score = Some((score * 10.0).round() / 10.0);
     diagnosis.reasons = reasons;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::line::FaultMode;
+
+    fn finding(mode: FaultMode, strength_db: f64, present: bool) -> ModeFinding {
+        ModeFinding {
+            mode,
+            present,
+            confidence: 1.0 - (-strength_db / 12.0f64).exp(),
+            strength_db,
+            source: "envelope".into(),
+            rule: String::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_nearly_as_strong_second_location_makes_the_location_uncertain() {
+        let outer = finding(FaultMode::OuterRace, 30.0, true);
+        let close = [outer.clone(), finding(FaultMode::Ball, 25.0, true)];
+        assert_eq!(
+            location_rival(&close, &outer).map(|f| f.mode),
+            Some(FaultMode::Ball)
+        );
+        let weak = [outer.clone(), finding(FaultMode::Ball, 15.0, true)];
+        assert!(location_rival(&weak, &outer).is_none(), "a clear lead");
+        let absent = [outer.clone(), finding(FaultMode::Ball, 29.0, false)];
+        assert!(
+            location_rival(&absent, &outer).is_none(),
+            "a rival must be present"
+        );
+        let shaft = finding(FaultMode::Unbalance, 30.0, true);
+        let mixed = [shaft.clone(), finding(FaultMode::Misalignment, 29.0, true)];
+        assert!(
+            location_rival(&mixed, &shaft).is_none(),
+            "shaft faults are not bearing locations"
+        );
+    }
 }

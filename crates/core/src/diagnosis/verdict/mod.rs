@@ -177,6 +177,43 @@ pub(crate) fn run(
         ses_white = Some(ses);
     }
     if let Some(d) = &defects {
+        // The ball's impact rate, repeated in two disjoint bands (see
+        // `matching::ball_in_two_bands`): below and above a quarter of
+        // the sampling rate, each wide enough for the patterns.
+        let split = 0.25 * fs;
+        if split - f_max >= 2.5 * f_max {
+            let mut halves = Vec::with_capacity(2);
+            for (low, high) in [(f_max, split), (split, 0.5 * fs)] {
+                let ses = envelope::envelope_spectrum(ffts, work, &plan, fs, low, high, true);
+                let mut spectrum = Spectrum::new(&ses.power, ses.bin_hz, ses.segments, floor_hz);
+                let ball = matching::evaluate_spectrum(
+                    &mut spectrum,
+                    d,
+                    measured_shaft_hz,
+                    &ses.describe(),
+                )
+                .into_iter()
+                .find(|s| s.finding.mode == FaultMode::Ball);
+                halves.push((
+                    ball,
+                    spectrum.threshold_db,
+                    envelope::describe_band(ses.low_hz, ses.high_hz),
+                ));
+            }
+            if let [(Some(a), ta, na), (Some(b), tb, nb)] = halves.as_slice() {
+                let band = |ball, threshold_db, band| matching::BandBall {
+                    ball,
+                    threshold_db,
+                    band,
+                };
+                if let Some(ball) = matching::ball_in_two_bands(band(a, *ta, na), band(b, *tb, nb))
+                {
+                    matching::keep_best(&mut scored, vec![ball]);
+                }
+            }
+        }
+    }
+    if let Some(d) = &defects {
         // Harmonic series of the race defect frequencies in the acceleration spectrum.
         let mut spectrum = Spectrum::new(&power, bin_hz, plan.starts.len(), floor_hz);
         for (mode, name, f) in [
