@@ -283,6 +283,9 @@ struct Counts {
     rul_in_band: u64,
     rul_outlived: u64,
     rul_censored: u64,
+    trend_failed: u64,
+    trend_in_band: u64,
+    trend_outlived: u64,
     zone_checked: u64,
     zone_hits: u64,
     zone_censored: u64,
@@ -306,6 +309,9 @@ impl Counts {
         self.rul_in_band += o.rul_in_band;
         self.rul_outlived += o.rul_outlived;
         self.rul_censored += o.rul_censored;
+        self.trend_failed += o.trend_failed;
+        self.trend_in_band += o.trend_in_band;
+        self.trend_outlived += o.trend_outlived;
         self.zone_checked += o.zone_checked;
         self.zone_hits += o.zone_hits;
         self.zone_censored += o.zone_censored;
@@ -799,6 +805,7 @@ impl AssetRecord {
                     median_h,
                     low_h,
                     high_h,
+                    state,
                     ..
                 } => {
                     let actual_h = ((t - f.made_at_s) / 3600.0).max(0.0);
@@ -806,6 +813,10 @@ impl AssetRecord {
                     let in_band = *low_h <= actual_h && actual_h <= *high_h;
                     self.counts.rul_failed += 1;
                     self.counts.rul_in_band += u64::from(in_band);
+                    if *state == DegradationState::Degrading {
+                        self.counts.trend_failed += 1;
+                        self.counts.trend_in_band += u64::from(in_band);
+                    }
                     f.outcome = Outcome::Failed {
                         at_s: t,
                         actual_h,
@@ -848,10 +859,11 @@ impl AssetRecord {
         let open = std::mem::take(&mut self.open);
         for mut f in open {
             let outcome = match &f.kind {
-                ForecastKind::RemainingLife { high_h, .. }
+                ForecastKind::RemainingLife { high_h, state, .. }
                     if self.failed_since.is_none() && t > f.made_at_s + high_h * 3600.0 =>
                 {
                     self.counts.rul_outlived += 1;
+                    self.counts.trend_outlived += u64::from(*state == DegradationState::Degrading);
                     Some(Outcome::Outlived {
                         at_s: t,
                         lived_h: (t - f.made_at_s) / 3600.0,
@@ -955,6 +967,12 @@ pub struct RulSummary {
     pub median_abs_error_h: Option<f64>,
     /// Median |predicted − actual| / actual.
     pub median_abs_relative_error: Option<f64>,
+    /// The same for the forecasts made from a degrading trend alone (the
+    /// fleet prior of a healthy machine is a different claim).
+    pub from_trend_resolved: u64,
+    pub from_trend_band_coverage: Option<f64>,
+    pub from_trend_median_abs_error_h: Option<f64>,
+    pub from_trend_median_abs_relative_error: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -1013,8 +1031,8 @@ fn summarise<'a>(
     detections: impl Iterator<Item = &'a Detection>,
     open_since_s: Option<f64>,
 ) -> AccuracySummary {
-    let mut abs_errors = Vec::new();
-    let mut rel_errors = Vec::new();
+    let (mut abs_errors, mut rel_errors) = (Vec::new(), Vec::new());
+    let (mut trend_abs, mut trend_rel) = (Vec::new(), Vec::new());
     for f in resolved {
         if let Outcome::Failed {
             error_h,
@@ -1022,9 +1040,22 @@ fn summarise<'a>(
             ..
         } = f.outcome
         {
+            let trend = matches!(
+                f.kind,
+                ForecastKind::RemainingLife {
+                    state: DegradationState::Degrading,
+                    ..
+                }
+            );
             abs_errors.push(error_h.abs());
+            if trend {
+                trend_abs.push(error_h.abs());
+            }
             if let Some(r) = relative_error {
                 rel_errors.push(r.abs());
+                if trend {
+                    trend_rel.push(r.abs());
+                }
             }
         }
     }
@@ -1044,6 +1075,13 @@ fn summarise<'a>(
             band_coverage: rate(counts.rul_in_band, counts.rul_failed + counts.rul_outlived),
             median_abs_error_h: median(&abs_errors),
             median_abs_relative_error: median(&rel_errors),
+            from_trend_resolved: counts.trend_failed,
+            from_trend_band_coverage: rate(
+                counts.trend_in_band,
+                counts.trend_failed + counts.trend_outlived,
+            ),
+            from_trend_median_abs_error_h: median(&trend_abs),
+            from_trend_median_abs_relative_error: median(&trend_rel),
         },
         zone: ZoneSummary {
             resolved: counts.zone_checked,
@@ -1169,6 +1207,8 @@ mod tests {
             ref other => panic!("{other:?}"),
         }
         assert_eq!(summary.line.remaining_life, *rul);
+        assert_eq!(rul.from_trend_resolved, 1);
+        assert_eq!(rul.from_trend_band_coverage, Some(1.0));
         // Degrading from the first forecast: found 0.8 h before the failure.
         let detection = &summary.assets["P1"].detection;
         assert_eq!(detection.found_before_failure, 1);
@@ -1186,6 +1226,11 @@ mod tests {
         assert_eq!(rul.band_coverage, Some(0.0));
         assert!((rul.median_abs_error_h.unwrap() - 8.0).abs() < 1e-9);
         assert_eq!(summary.line.detection.missed, 1);
+        // A healthy machine's prior is not a trend's claim.
+        assert_eq!(
+            (rul.from_trend_resolved, rul.from_trend_band_coverage),
+            (0, None)
+        );
         assert_eq!(summary.line.detection.found_before_failure, 0);
         assert_eq!(summary.line.detection.median_lead_s, None);
     }
