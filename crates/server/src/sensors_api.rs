@@ -90,6 +90,22 @@ pub(crate) async fn relearn(
         .twin()
         .data_time()
         .unwrap_or(0.0);
+    match learn_afresh(&state, sensor, since_t, by) {
+        Ok(baseline) => (StatusCode::ACCEPTED, Json(json!(baseline))).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// Forgets a vibration sensor's baseline from data time `since_t` on, for
+/// `by`: recorded (with an audit entry) and told to every viewer and the
+/// gateway's twin, which learn it from the blocks that follow. Asked over
+/// HTTP, and by a demo story's maintenance (`crate::simulator`).
+pub(crate) fn learn_afresh(
+    state: &AppState,
+    sensor: String,
+    since_t: f64,
+    by: String,
+) -> Result<StoredBaseline, crate::store::StoreError> {
     let baseline = StoredBaseline {
         sensor,
         value_mm_s: None,
@@ -98,7 +114,7 @@ pub(crate) async fn relearn(
         recorded_unix_s: unix_now(),
     };
     // The record's lock is let go before the broadcast (lock order: twin, then record).
-    let recorded = {
+    {
         let store = state.work_orders.store();
         let recorded = store.record_baseline(&baseline);
         let outcome = if recorded.is_ok() { "ok" } else { "failed" };
@@ -110,18 +126,13 @@ pub(crate) async fn relearn(
             outcome,
             None,
         );
-        recorded
-    };
-    match recorded {
-        Ok(()) => {
-            tracing::info!(
-                "baseline of {} to be learned afresh, asked by {}",
-                baseline.sensor,
-                baseline.commissioned_by.as_deref().unwrap_or("?")
-            );
-            state.broadcast(Frame::text(&baseline.message()));
-            (StatusCode::ACCEPTED, Json(json!(baseline))).into_response()
-        }
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        recorded?;
     }
+    tracing::info!(
+        "baseline of {} to be learned afresh, asked by {}",
+        baseline.sensor,
+        baseline.commissioned_by.as_deref().unwrap_or("?")
+    );
+    state.broadcast(Frame::text(&baseline.message()));
+    Ok(baseline)
 }

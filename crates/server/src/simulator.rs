@@ -202,7 +202,47 @@ async fn readings_loop(
                     duration_s: caption.duration_s,
                 });
             }
+            maintain(&state, story, narrated_until, t);
             narrated_until = t;
+        }
+    }
+}
+
+/// The story's maintenance due in `(after, until]`: a replacement, a
+/// balancing or a realignment changes how the machine vibrates, so its
+/// vibration sensors' baselines are learned afresh from the blocks that
+/// follow (ISO 20816-3), as a maintenance team has the record do
+/// (`POST /api/sensors/{sensor}/baseline`). Every viewer hears it, and so
+/// the twin knows the machine was maintained (its track record censors the
+/// remaining lives forecast for the old part). Relubrication renews nothing.
+fn maintain(state: &AppState, story: &Scenario, after: f64, until: f64) {
+    use linetwin_core::line::SensorKind;
+    use linetwin_core::scenario::Intervention;
+    for action in story
+        .actions
+        .iter()
+        .filter(|a| a.at_s > after && a.at_s <= until)
+    {
+        let word = match action.action {
+            Intervention::Replace => "replace",
+            Intervention::Balance => "balance",
+            Intervention::Realign => "realign",
+            Intervention::Lubricate => continue,
+        };
+        let Some(asset) = state.line.asset(&action.asset) else {
+            continue;
+        };
+        for sensor in asset
+            .sensors
+            .iter()
+            .filter(|s| s.kind == SensorKind::Vibration)
+        {
+            let by = format!("scenario ({word} {})", asset.id);
+            if let Err(e) =
+                crate::sensors_api::learn_afresh(state, sensor.id.clone(), action.at_s, by)
+            {
+                tracing::error!("the story's maintenance of {}: {e}", asset.id);
+            }
         }
     }
 }

@@ -897,15 +897,45 @@ async fn a_scenario_tells_its_captions_in_order_and_ends_its_fault() {
     let mut viewer = server.connect("/ws").await;
     let _hello = next_text(&mut viewer, "hello").await;
     let mut captions = Vec::new();
+    let mut relearned = Vec::new();
     while captions.len() < story.captions.len() {
-        if let Message::Text(text) = next_message(&mut viewer, "captions").await
-            && let Ok(TextMessage::Caption {
-                t, text, chapter, ..
-            }) = TextMessage::from_json(&text)
-        {
-            captions.push((t, text, chapter));
+        if let Message::Text(text) = next_message(&mut viewer, "captions").await {
+            match TextMessage::from_json(&text) {
+                Ok(TextMessage::Caption {
+                    t, text, chapter, ..
+                }) => captions.push((t, text, chapter)),
+                Ok(TextMessage::Baseline {
+                    sensor,
+                    t,
+                    value_mm_s,
+                    by,
+                }) => relearned.push((sensor, t, value_mm_s, by)),
+                _ => {}
+            }
         }
     }
+    // The balancing is maintenance: FN1's vibration baselines are learned
+    // afresh from then on, and every viewer is told (before the last caption).
+    let fn1_vibration: Vec<String> = demo_line()
+        .asset("FN1")
+        .expect("FN1")
+        .sensors
+        .iter()
+        .filter(|s| s.kind == linetwin_core::line::SensorKind::Vibration)
+        .map(|s| s.id.clone())
+        .collect();
+    assert_eq!(
+        relearned,
+        fn1_vibration
+            .iter()
+            .map(|s| (
+                s.clone(),
+                240.0,
+                None,
+                Some("scenario (balance FN1)".to_owned())
+            ))
+            .collect::<Vec<_>>()
+    );
     let expected: Vec<f64> = story.captions.iter().map(|c| c.at_s).collect();
     assert_eq!(
         captions.iter().map(|c| c.0).collect::<Vec<_>>(),
