@@ -31,6 +31,7 @@ pub mod selection;
 pub mod shapes;
 pub mod stream;
 pub mod timeline;
+pub mod track_record;
 pub mod twin_state;
 pub mod ui;
 pub mod web_api;
@@ -52,6 +53,7 @@ impl PluginGroup for TwinLogicPlugins {
             .add(diagnosis::DiagnosisPlugin)
             .add(prognosis::PrognosisPlugin)
             .add(what_if::WhatIfPlugin)
+            .add(track_record::TrackRecordPlugin)
             .add(data_clock::DataClockPlugin)
             .add(scene::ScenePlugin)
             .add(motion::MotionPlugin)

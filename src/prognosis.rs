@@ -21,6 +21,10 @@ pub struct Prognoses {
     pub at: Option<f64>,
 }
 
+/// The refresh, so others can run after it.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PrognosisSet;
+
 pub struct PrognosisPlugin;
 
 impl Plugin for PrognosisPlugin {
@@ -28,6 +32,7 @@ impl Plugin for PrognosisPlugin {
         app.init_resource::<Prognoses>().add_systems(
             Update,
             refresh
+                .in_set(PrognosisSet)
                 .after(TwinSet)
                 .after(crate::diagnosis::DiagnosisSet)
                 .run_if(resource_exists::<TwinState>)

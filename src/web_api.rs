@@ -36,6 +36,7 @@ pub struct SnapshotSources<'a> {
     pub cursor: Option<&'a crate::timeline::TimeCursor>,
     pub captions: Option<&'a crate::timeline::CaptionLog>,
     pub record: Option<&'a crate::gateway_record::GatewayRecord>,
+    pub accuracy: Option<&'a crate::track_record::ModelAccuracy>,
 }
 
 /// Each asset's motion (its pace, or "still" in the past, and the turns and
@@ -224,6 +225,9 @@ pub fn snapshot(s: &SnapshotSources) -> Value {
         "forecast": s.forecast.and_then(|f| f.0.as_ref()).map(|f| json!({
             "day": f.day, "plan": f.plan, "plan_name": f.plan_name,
         })),
+        // The twin's track record: how its forecasts turned out, line-wide
+        // (`line`), per asset (`assets`) and the latest resolved (`recent`).
+        "model_accuracy": s.accuracy.map(|a| serde_json::to_value(&a.summary).unwrap_or_default()),
     })
 }
 
@@ -496,6 +500,7 @@ mod web {
         cursor: Option<Res<'w, crate::timeline::TimeCursor>>,
         captions: Option<Res<'w, crate::timeline::CaptionLog>>,
         record: Option<Res<'w, crate::gateway_record::GatewayRecord>>,
+        accuracy: Option<Res<'w, crate::track_record::ModelAccuracy>>,
         motion: Option<Res<'w, crate::motion::MotionReport>>,
         beacons: Option<Res<'w, crate::ui::BeaconPositions>>,
         layout: Option<Res<'w, crate::ui::layout::Layout>>,
@@ -540,6 +545,7 @@ mod web {
             cursor: extras.cursor.as_deref(),
             captions: extras.captions.as_deref(),
             record: extras.record.as_deref(),
+            accuracy: extras.accuracy.as_deref(),
         };
         let mut value = snapshot(&sources);
         if let (Some(motion), Some(beacons)) = (extras.motion.as_deref(), extras.beacons.as_deref())
@@ -774,6 +780,7 @@ mod tests {
             cursor: Some(&cursor),
             captions: None,
             record: None,
+            accuracy: None,
         };
         let value = snapshot(&sources);
         assert_eq!(value["assets"]["M1"]["rul"]["state"], "no degradation");
@@ -797,6 +804,67 @@ mod tests {
         assert_eq!(value["timeline"]["mode"], "past");
         assert_eq!(value["timeline"]["t"], 1.0);
         assert!(value["timeline"]["assets"]["P1"]["zone"].is_string());
+        assert_eq!(value["model_accuracy"], Value::Null);
+    }
+
+    #[test]
+    fn snapshot_reports_the_model_accuracy() {
+        let line = Line::from_json("demo.json", include_str!("../assets/lines/demo.json")).unwrap();
+        let twin = Twin::new(&line, TwinConfig::default());
+        // P1: a life of 1 h (0.5-2 h) said at 0 s, zone D at 0.8 h; M1
+        // replaced while its prior stood.
+        let mut accuracy = crate::track_record::ModelAccuracy::default();
+        for asset in ["P1", "M1"] {
+            let mut p = linetwin_twin::prognosis::prognose(&twin, line.asset(asset).unwrap());
+            (p.median_h, p.low_h, p.high_h) = (1.0, 0.5, 2.0);
+            assert!(accuracy.record.record_rul(0.0, &p));
+        }
+        accuracy
+            .record
+            .observe_asset("P1", 0.5 * 3600.0, AssetStatus::Level(Zone::C), Some(600.0));
+        accuracy
+            .record
+            .observe_asset("P1", 0.8 * 3600.0, AssetStatus::Level(Zone::D), None);
+        accuracy.record.maintained("M1", 3000.0);
+        accuracy.summary = accuracy.record.summary();
+        let description = LineDescription(Arc::new(line));
+        let sources = SnapshotSources {
+            line: Some(&description),
+            line_status: &LineStatus::Loaded,
+            connection: &Connection(ConnectionState::Connecting { attempt: 0 }),
+            stats: &StreamStats::default(),
+            twin: Some(&twin),
+            inspection: &Inspection::default(),
+            selection: &Selection(None),
+            screen: &ScreenPositions::default(),
+            diagnosis: &DiagnosisStats::default(),
+            executor: "inline",
+            frames_rendered: 0,
+            prognoses: None,
+            what_if: None,
+            forecast: None,
+            kiosk: None,
+            caption: None,
+            story: None,
+            cursor: None,
+            captions: None,
+            record: None,
+            accuracy: Some(&accuracy),
+        };
+        let value = snapshot(&sources);
+        let accuracy = &value["model_accuracy"];
+        let rul = &accuracy["line"]["remaining_life"];
+        assert_eq!(rul["resolved"], 1);
+        assert_eq!(rul["censored"], 1);
+        assert_eq!(rul["band_coverage"], 1.0);
+        assert!((rul["median_abs_error_h"].as_f64().unwrap() - 0.2).abs() < 1e-9);
+        let detection = &accuracy["assets"]["P1"]["detection"];
+        assert_eq!(detection["found_before_failure"], 1);
+        assert_eq!(detection["lead_times_s"][0], 0.8 * 3600.0 - 600.0);
+        assert_eq!(accuracy["recent"][0]["asset"], "M1");
+        assert_eq!(accuracy["recent"][0]["outcome"], "censored");
+        assert_eq!(accuracy["recent"][1]["outcome"], "failed");
+        assert_eq!(accuracy["recent"][1]["in_band"], true);
     }
 
     #[test]

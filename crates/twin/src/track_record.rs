@@ -342,6 +342,9 @@ struct AssetRecord {
     open: Vec<Forecast>,
     resolved: VecDeque<Forecast>,
     detections: VecDeque<Detection>,
+    /// Data time of its last maintenance (the same one told again, by
+    /// several sensors or a reconnection's greeting, is one).
+    maintained_at_s: Option<f64>,
     /// Data time its current episode began (the last maintenance or
     /// failure): only alarms raised since flag a fault.
     life_began_s: Option<f64>,
@@ -561,7 +564,8 @@ impl TrackRecord {
     }
 
     /// The asset was maintained at data time `t_s` (its baseline is to be
-    /// learned afresh): a new life begins.
+    /// learned afresh): a new life begins. A maintenance at or before the
+    /// last one is the same one told again, and changes nothing.
     pub fn maintained(&mut self, asset: &str, t_s: f64) {
         if !t_s.is_finite() {
             return;
@@ -570,6 +574,10 @@ impl TrackRecord {
         let max_resolved = self.config.max_resolved_per_asset;
         let max_detections = self.config.max_detections_per_asset;
         let record = self.asset_mut(asset);
+        if record.maintained_at_s.is_some_and(|m| t_s <= m) {
+            return;
+        }
+        record.maintained_at_s = Some(t_s);
         if record.failed_since.is_none()
             && let Some(found) = record.found_at_s
         {
@@ -1266,6 +1274,9 @@ mod tests {
         record.observe_asset("P1", 500.0, level(Zone::C), None);
         assert_eq!(record.found_at("P1"), None);
         assert!(record.record_rul(505.0, &prognosis("P1", 5.0, 1.0, 9.0, false)));
+        // The same maintenance told again (another sensor, a greeting) is one.
+        record.maintained("P1", 480.0);
+        assert_eq!(record.summary().assets["P1"].open, 1);
     }
 
     #[test]
