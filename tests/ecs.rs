@@ -494,4 +494,69 @@ fn a_what_if_for_the_faulted_pump_recommends_acting_and_colours_the_forecast() {
     h.app.update();
     assert!(h.app.world().resource::<ForecastView>().0.is_none());
     assert_eq!(h.colour_of("P1"), status_colour(h.status_of("P1")));
+
+    // The track record kept what was said: P1's remaining lives, the
+    // recommended plan's outcome and the zones shown a month on.
+    use linetwin::track_record::ModelAccuracy;
+    use linetwin_twin::track_record::Outcome;
+    let accuracy = h.app.world().resource::<ModelAccuracy>();
+    let kinds: Vec<&str> = accuracy
+        .record
+        .forecasts("P1")
+        .iter()
+        .map(|f| f.kind.label())
+        .collect();
+    for kind in ["remaining life", "plan outcome", "zone at a date"] {
+        assert!(kinds.contains(&kind), "{kind}: {kinds:?}");
+    }
+    let zones = accuracy
+        .summary
+        .assets
+        .values()
+        .map(|a| a.open)
+        .sum::<usize>();
+    assert!(zones >= h.line.assets.len(), "a zone for every asset");
+    let found = accuracy.record.found_at("P1").expect("P1's fault found");
+    // P1 maintained (its baseline learned afresh, as the gateway says after
+    // a replacement): its lives are censored, the fault's lead time kept;
+    // the recommended plan acts on P1, so its outcome stays open, while
+    // "do nothing"'s zone for P1 is censored.
+    let replaced_at = 150.0;
+    for sensor in ["P1-DE-V", "P1-NDE-V"] {
+        let relearn = TextMessage::Baseline {
+            sensor: sensor.into(),
+            t: replaced_at,
+            value_mm_s: None,
+            by: Some("maria".into()),
+        };
+        h.frames
+            .unbounded_send(Inbound::Text(relearn.to_json()))
+            .expect("channel open");
+    }
+    h.app.update();
+    h.app.update();
+    let accuracy = h.app.world().resource::<ModelAccuracy>();
+    let p1 = &accuracy.summary.assets["P1"];
+    assert!(p1.remaining_life.censored >= 1, "{p1:?}");
+    assert_eq!(p1.detection.found_before_maintenance, 1);
+    assert_eq!(p1.detection.lead_times_s, vec![replaced_at - found]);
+    let outcomes: Vec<(&str, &Outcome)> = accuracy
+        .record
+        .forecasts("P1")
+        .into_iter()
+        .map(|f| (f.kind.label(), &f.outcome))
+        .collect();
+    assert!(
+        outcomes
+            .iter()
+            .any(|(kind, o)| *kind == "plan outcome" && **o == Outcome::Open),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .any(|(kind, o)| *kind == "zone at a date" && matches!(o, Outcome::Censored { .. })),
+        "{outcomes:?}"
+    );
+    assert_eq!(accuracy.summary.line.zone.censored, 1);
 }

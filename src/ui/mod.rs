@@ -14,6 +14,7 @@ pub mod layout;
 mod status_bar;
 pub mod time_axis;
 pub mod timeline_bar;
+pub mod track_record_panel;
 pub mod what_if_panel;
 
 use std::collections::BTreeMap;
@@ -68,11 +69,13 @@ impl Plugin for UiPlugin {
                 (remember_notices, remember_captions, project_assets),
             )
             .init_resource::<what_if_panel::WhatIfWindow>()
+            .init_resource::<track_record_panel::AccuracyWindow>()
             .add_systems(
                 EguiPrimaryContextPass,
                 (
                     draw_panels.run_if(not(resource_exists::<crate::kiosk::Kiosk>)),
                     draw_what_if.run_if(not(resource_exists::<crate::kiosk::Kiosk>)),
+                    draw_accuracy.run_if(not(resource_exists::<crate::kiosk::Kiosk>)),
                     draw_kiosk.run_if(resource_exists::<crate::kiosk::Kiosk>),
                     egui_camera::fit_3d_viewport,
                 )
@@ -241,6 +244,7 @@ pub struct Outlook<'w> {
     captions: Res<'w, crate::timeline::CaptionLog>,
     seeks: MessageWriter<'w, crate::timeline::Seek>,
     layout: ResMut<'w, layout::Layout>,
+    accuracy: Option<Res<'w, crate::track_record::ModelAccuracy>>,
 }
 
 /// Sending a what-if plan to the gateway's record.
@@ -409,6 +413,14 @@ fn draw_panels(
                             past,
                             &mut requests,
                         );
+                        if let Some(accuracy) = outlook.accuracy.as_deref() {
+                            track_record_panel::asset_section(
+                                ui,
+                                &asset.id,
+                                accuracy,
+                                twin.clock().kind,
+                            );
+                        }
                         if close {
                             selection.0 = None;
                         }
@@ -595,6 +607,35 @@ fn draw_what_if(
     }
     if let Some(wanted) = requests.forecast {
         show.write(ShowForecast(wanted));
+    }
+}
+
+/// The line-wide "Model accuracy" window and its button, beside "What if…".
+fn draw_accuracy(
+    mut contexts: EguiContexts,
+    accuracy: Option<Res<crate::track_record::ModelAccuracy>>,
+    twin: Option<Res<TwinState>>,
+    mut window: ResMut<track_record_panel::AccuracyWindow>,
+    free: Res<FreeViewport>,
+) {
+    let Ok(ctx) = contexts.ctx_mut() else { return };
+    let (Some(accuracy), Some(viewport)) = (accuracy, free.0) else {
+        return;
+    };
+    egui::Area::new("accuracy-button".into())
+        .fixed_pos(egui::pos2(viewport.right() - 250.0, viewport.top() + 8.0))
+        .show(ctx, |ui| {
+            if ui
+                .button("Model accuracy")
+                .on_hover_text("How the twin's forecasts turned out")
+                .clicked()
+            {
+                window.open = !window.open;
+            }
+        });
+    if window.open {
+        let clock = twin.and_then(|t| t.0.clock().kind);
+        track_record_panel::window(ctx, &mut window, &accuracy, clock);
     }
 }
 
