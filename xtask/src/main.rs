@@ -60,9 +60,11 @@ fn run() -> Result<()> {
             bench::soak(&root)
         }
         "fuzz" => fuzz::run(&root, &rest),
+        "properties" => long_properties(&rest),
+        "validate" => validation_report(&root),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <run [server flags…] | test | lint | tidy | bench [--no-browser] | soak | fuzz [--inputs N] | dist | setup>"
+                "usage: cargo xtask <run [server flags…] | test | lint | tidy | bench [--no-browser] | soak | fuzz [--inputs N] | properties [--seeds N] | validate | dist | setup>"
             );
             Ok(())
         }
@@ -243,6 +245,44 @@ fn lint() -> Result<()> {
     ]))
 }
 
+/// The diagnosis scored on the development set (`validation/dev-set.json`,
+/// the real recordings in `LINETWIN_DATA`), written to
+/// `docs/validation.md`: every change that moves a number shows in the diff.
+fn validation_report(root: &Path) -> Result<()> {
+    let data = real_data_dir(root);
+    step(
+        cargo()
+            .current_dir(root)
+            .args(["run", "--locked", "-q", "-p", "linetwin-cli", "--"])
+            .args(["validate", "--manifest", "validation/dev-set.json"])
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--markdown", "docs/validation.md"])
+            .args(["--title", "Diagnosis validation on the development set"])
+            .stdout(std::process::Stdio::null()),
+    )
+}
+
+/// The property tests of the diagnosis over many seeds (release build):
+/// the long run behind the tests' fixed slice.
+fn long_properties(args: &[String]) -> Result<()> {
+    let seeds = match args.iter().position(|a| a == "--seeds") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|n| n.parse::<u64>().ok())
+            .filter(|&n| n > 0)
+            .context("--seeds needs a positive count")?,
+        None => 50,
+    };
+    eprintln!("xtask: property tests over {seeds} seeds per property");
+    step(
+        cargo()
+            .args(["test", "--locked", "--release", "-p", "linetwin-core"])
+            .args(["--test", "properties", "--", "--nocapture"])
+            .env("LINETWIN_PROPERTY_SEEDS", seeds.to_string()),
+    )
+}
+
 fn test_all(root: &Path) -> Result<()> {
     let started = Instant::now();
     tidy::run(root)?;
@@ -267,6 +307,7 @@ fn test_all(root: &Path) -> Result<()> {
             .env("LINETWIN_DATA", &data),
     )?;
     step(cargo().args(["test", "--locked", "-p", "linetwin"]))?;
+    validation_report(root)?;
     let rust_done = started.elapsed();
     build_viewer(root, Profile::Web)?;
     let server = build_server()?;

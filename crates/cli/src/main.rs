@@ -5,11 +5,13 @@
 //!                        [--unit g] [--iso 2,rigid] [--format f32|csv] [--column N] [--json]
 //! linetwin diagnose --manifest FILE
 //! linetwin rul --manifest FILE [--json]
+//! linetwin validate --manifest FILE [--data-dir DIR] [--json] [--markdown FILE]
 //! ```
 
 mod input;
 mod report;
 mod rul;
+mod validate;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use linetwin_core::diagnosis::{Diagnoser, DiagnosisInput};
+use linetwin_core::diagnosis::{Diagnoser, Diagnosis, DiagnosisInput};
 use linetwin_core::dsp::acceleration_scale;
 use linetwin_core::iso::{MachineGroup, Support};
 use linetwin_core::line::BearingGeometry;
@@ -38,6 +40,9 @@ enum Command {
     Diagnose(DiagnoseArgs),
     /// Remaining useful life from indicator histories (runs to failure as prior).
     Rul(RulArgs),
+    /// Score the diagnosis on a labelled set: confusion matrix, recall and
+    /// precision per class, false alarms, wrong and uncertain locations.
+    Validate(validate::ValidateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +111,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Diagnose(args) => diagnose(&args),
         Command::Rul(args) => rul::run(&args.manifest, args.json).map(|()| ExitCode::SUCCESS),
+        Command::Validate(args) => validate::run(&args),
     };
     match result {
         Ok(code) => code,
@@ -190,8 +196,8 @@ fn diagnose(args: &DiagnoseArgs) -> Result<ExitCode> {
 }
 
 /// One record of a manifest, ready to diagnose.
-struct ManifestRecord {
-    id: String,
+pub(crate) struct ManifestRecord {
+    pub(crate) id: String,
     file: PathBuf,
     fs: f64,
     rpm: f64,
@@ -200,7 +206,7 @@ struct ManifestRecord {
     bearing: Option<BearingGeometry>,
 }
 
-fn manifest_record(
+pub(crate) fn manifest_record(
     record: &serde_json::Value,
     index: usize,
     folder: &Path,
@@ -253,32 +259,50 @@ fn manifest_record(
     })
 }
 
-fn run_manifest(path: &Path) -> Result<ExitCode> {
+impl ManifestRecord {
+    /// Reads the record's file and diagnoses it.
+    pub(crate) fn diagnose(&self, diagnoser: &mut Diagnoser) -> Result<Diagnosis> {
+        let format = Format::from_extension(&self.file).unwrap_or(Format::F32);
+        let samples = input::read_samples(&self.file, format, None)?;
+        if let Some(n) = self.n_samples.filter(|&n| n != samples.len() as u64) {
+            eprintln!(
+                "warning: {}: manifest says {n} samples, the file holds {}",
+                self.id,
+                samples.len()
+            );
+        }
+        let mut input =
+            DiagnosisInput::new(&samples, self.fs, self.rpm).with_unit_scale(self.scale);
+        input.bearing = self.bearing.as_ref();
+        Ok(diagnoser.diagnose(&input))
+    }
+}
+
+/// A manifest's records, and the folder its files are relative to.
+pub(crate) fn read_manifest(path: &Path) -> Result<(Vec<serde_json::Value>, PathBuf)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
     let manifest: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{}: not valid JSON", path.display()))?;
     let records = manifest["records"]
         .as_array()
-        .with_context(|| format!("{}: no \"records\" array", path.display()))?;
-    let folder = path.parent().unwrap_or(Path::new("."));
+        .with_context(|| format!("{}: no \"records\" array", path.display()))?
+        .clone();
+    Ok((
+        records,
+        path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+    ))
+}
+
+fn run_manifest(path: &Path) -> Result<ExitCode> {
+    let (records, folder) = read_manifest(path)?;
+    let folder = folder.as_path();
     let mut diagnoser = Diagnoser::new();
     let mut out = std::io::stdout().lock();
     let mut failed = 0;
     for (index, record) in records.iter().enumerate() {
         let line = match manifest_record(record, index, folder).and_then(|r| {
-            let format = Format::from_extension(&r.file).unwrap_or(Format::F32);
-            let samples = input::read_samples(&r.file, format, None)?;
-            if let Some(n) = r.n_samples.filter(|&n| n != samples.len() as u64) {
-                eprintln!(
-                    "warning: {}: manifest says {n} samples, the file holds {}",
-                    r.id,
-                    samples.len()
-                );
-            }
-            let mut input = DiagnosisInput::new(&samples, r.fs, r.rpm).with_unit_scale(r.scale);
-            input.bearing = r.bearing.as_ref();
-            let diagnosis = diagnoser.diagnose(&input);
+            let diagnosis = r.diagnose(&mut diagnoser)?;
             let mut value = serde_json::json!({
                 "id": r.id,
                 "verdict": diagnosis.verdict,

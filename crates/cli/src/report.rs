@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use linetwin_core::diagnosis::{Diagnosis, EvidenceKind, Verdict};
+use linetwin_core::diagnosis::{Diagnosis, EvidenceKind, ModeFinding, Verdict};
 use linetwin_core::line::BearingGeometry;
 
 /// The verdict's strongest significant lines, in words.
@@ -11,19 +11,27 @@ pub fn key_evidence(d: &Diagnosis) -> Vec<String> {
     let Some(finding) = d.verdict_finding() else {
         return Vec::new();
     };
+    key_evidence_lines(finding, 5)
+        .into_iter()
+        .map(|line| format!("{line} ({})", finding.source))
+        .collect()
+}
+
+/// A finding's strongest lines that count, strongest first.
+pub fn key_evidence_lines(finding: &ModeFinding, most: usize) -> Vec<String> {
     let mut lines: Vec<_> = finding.evidence.iter().filter(|e| e.counts()).collect();
     lines.sort_by(|a, b| b.level_db_above_floor.total_cmp(&a.level_db_above_floor));
     lines
         .iter()
-        .take(5)
+        .take(most)
         .map(|e| match e.amplitude {
             Some(a) => format!(
                 "{} {:.1} Hz {:.2} mm/s {:.0} dB",
                 e.label, e.frequency_hz, a, e.level_db_above_floor
             ),
             None => format!(
-                "{} {:.1} Hz {:.0} dB ({})",
-                e.label, e.frequency_hz, e.level_db_above_floor, finding.source
+                "{} {:.1} Hz {:.0} dB",
+                e.label, e.frequency_hz, e.level_db_above_floor
             ),
         })
         .collect()

@@ -443,3 +443,128 @@ fn rul_of_a_component_with_only_a_few_snapshots_comes_from_the_fleet() {
         "{answer}"
     );
 }
+
+/// A labelled manifest of real records in the holdout format plus `fault`.
+fn labelled_manifest(dir: &Path, records: &[(&str, &str, u32, &str)]) -> PathBuf {
+    let records: Vec<serde_json::Value> = records
+        .iter()
+        .map(|(id, file, rpm, fault)| {
+            serde_json::json!({
+                "id": id,
+                "file": data_dir().join(file).to_str().unwrap(),
+                "fs_hz": 12000,
+                "shaft_speed_rpm": rpm,
+                "units": "g",
+                "bearing": {"n_rolling_elements": 9, "ball_diameter_in": 0.3126,
+                            "pitch_diameter_in": 1.537, "contact_angle_deg": 0.0},
+                "fault": fault,
+            })
+        })
+        .collect();
+    let path = dir.join("labelled.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string(&serde_json::json!({ "records": records })).unwrap(),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn validate_scores_a_labelled_set_in_a_table_json_and_markdown() {
+    let dir = scratch("validate");
+    // 131 is an outer-race record; labelling it inner race must show up
+    // as a wrong location, and a ball label on 186 (nothing found) as a miss.
+    let manifest = labelled_manifest(
+        &dir,
+        &[
+            ("or", RECORD, 1772, "outer_race"),
+            ("ir", "cwru_106_de.f32", 1772, "inner"),
+            ("mislabelled", RECORD, 1772, "inner_race"),
+            ("quiet", "cwru_186_de.f32", 1774, "ball"),
+        ],
+    );
+    let manifest = manifest.to_str().unwrap();
+    let out = linetwin(&["validate", "--manifest", manifest]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("4 records, 4 judged: 2 correct (50 %)"),
+        "{table}"
+    );
+    assert!(table.contains("wrong location: 1"), "{table}");
+    assert!(table.contains("missed: 1"), "{table}");
+    assert!(
+        table.lines().any(|l| l.starts_with("mislabelled")
+            && l.contains("wrong location")
+            && l.contains("BPFO")),
+        "{table}"
+    );
+
+    let out = linetwin(&["validate", "--manifest", manifest, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["records"][2]["outcome"], "wrong_location");
+    assert_eq!(report["records"][3]["outcome"], "missed");
+    let outer = report["per_class"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["class"] == "outer_race")
+        .unwrap();
+    assert_eq!(outer["recall"], 1.0);
+    assert_eq!(outer["precision"], 0.5);
+
+    let markdown = dir.join("report.md");
+    let out = linetwin(&[
+        "validate",
+        "--manifest",
+        manifest,
+        "--markdown",
+        markdown.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(&markdown).unwrap();
+    assert!(written.contains("## Confusion matrix"), "{written}");
+    assert!(
+        written.contains("| inner_race | 0 | 1 | 1 | 0 | 0 |"),
+        "one inner-race label met, one called outer race: {written}"
+    );
+}
+
+#[test]
+fn validate_names_the_record_and_field_of_a_bad_label_and_counts_unreadable_files() {
+    let dir = scratch("validate-errors");
+    let unlabelled = dir.join("unlabelled.json");
+    std::fs::write(
+        &unlabelled,
+        r#"{"records":[{"id":"r1","file":"x.f32","fs_hz":12000,"shaft_speed_rpm":1800}]}"#,
+    )
+    .unwrap();
+    fails_with(
+        &["validate", "--manifest", unlabelled.to_str().unwrap()],
+        &["r1", "\"fault\" is missing"],
+    );
+    let manifest = labelled_manifest(&dir, &[("gear", RECORD, 1772, "gearbox")]);
+    fails_with(
+        &["validate", "--manifest", manifest.to_str().unwrap()],
+        &["gear", "unknown fault \"gearbox\""],
+    );
+    let manifest = labelled_manifest(
+        &dir,
+        &[
+            ("or", RECORD, 1772, "outer_race"),
+            ("gone", "nowhere.f32", 1772, "none"),
+        ],
+    );
+    let out = linetwin(&["validate", "--manifest", manifest.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains("not judged: 1"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("gone") && l.contains("nowhere.f32")),
+        "{table}"
+    );
+}

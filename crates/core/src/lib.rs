@@ -8,6 +8,7 @@
 //!   analysis, fault patterns, verdict and health).
 //! - [`backoff`]: reconnection policy.
 //! - [`access`]: roles and what each may do (the gateway enforces, the viewer hides).
+//! - [`validation`]: diagnoses scored against labelled records (`linetwin validate`).
 //!
 //! Builds for native and wasm32; never depends on Bevy or on an async runtime.
 
@@ -22,3 +23,4 @@ pub mod protocol;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod validation;

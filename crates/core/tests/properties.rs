@@ -1,9 +1,13 @@
 //! Property tests of the diagnosis on synthetic signals: random speeds
 //! (600-3600 rpm), bearing geometries, sampling rates, resonances, noise
-//! levels and fault strengths, drawn from a fixed seed so every run is the
+//! levels and fault strengths, drawn from fixed seeds so every run is the
 //! same. An injected defect must be found at its frequency; a clean machine
 //! must stay clean. `cargo test -p linetwin-core --test properties -- --nocapture`
 //! prints a line per case.
+//!
+//! The tests run a short fixed slice of seeds (`SLICE`); `cargo xtask
+//! properties --seeds N` runs N seeds per test (release build), the long
+//! run, through `LINETWIN_PROPERTY_SEEDS`.
 
 use std::f64::consts::TAU;
 
@@ -12,6 +16,38 @@ use linetwin_core::dsp::STANDARD_GRAVITY;
 use linetwin_core::iso::{MachineGroup, Support};
 use linetwin_core::line::{BearingGeometry, FaultMode};
 use linetwin_core::rng::SplitMix64;
+
+/// Seeds each test runs when no longer run is asked for.
+const SLICE: u64 = 3;
+
+/// The seeds of a test: its own base seed first (the first cases it
+/// always had), then others derived from it, `LINETWIN_PROPERTY_SEEDS` of them
+/// (default [`SLICE`]).
+fn seeds(base: u64) -> Vec<u64> {
+    let count = std::env::var("LINETWIN_PROPERTY_SEEDS")
+        .ok()
+        .map(|n| {
+            n.parse::<u64>()
+                .unwrap_or_else(|_| panic!("LINETWIN_PROPERTY_SEEDS={n:?} is not a count"))
+        })
+        .unwrap_or(SLICE)
+        .max(1);
+    (0..count)
+        .map(|k| base ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .collect()
+}
+
+/// Misses allowed among `cases`: none in the fixed slice (a miss there
+/// is a regression on a known case); in a long run, 2 %: over thousands
+/// of random machines a few land where two patterns nearly coincide at
+/// low defect rates, and the long run measures that rate.
+fn allowed_misses(cases: usize) -> usize {
+    if std::env::var_os("LINETWIN_PROPERTY_SEEDS").is_some() {
+        cases / 50
+    } else {
+        0
+    }
+}
 
 /// One synthetic machine.
 #[derive(Debug, Clone)]
@@ -196,25 +232,28 @@ fn to_f32(x: &[f64]) -> Vec<f32> {
 
 #[test]
 fn injected_race_defects_are_found_at_their_frequency() {
-    let mut rng = SplitMix64::new(0x0B5E_55ED);
     let mut diagnoser = Diagnoser::new();
     let mut failures = Vec::new();
-    let cases = 48;
+    let per_seed = 16;
+    let seeds = seeds(0x0B5E_55ED);
+    let cases = per_seed * seeds.len();
+    let mut generators: Vec<SplitMix64> = seeds.iter().map(|&s| SplitMix64::new(s)).collect();
     for case in 0..cases {
+        let rng = &mut generators[case / per_seed];
         let mode = if case % 2 == 0 {
             FaultMode::OuterRace
         } else {
             FaultMode::InnerRace
         };
-        let m = machine_for(&mut rng, mode);
-        let mut x = healthy_signal(&m, &mut rng);
+        let m = machine_for(rng, mode);
+        let mut x = healthy_signal(&m, rng);
         let noise = m.structural_g.hypot(m.noise_g);
         // Impact peaks 4 to 10 times the broadband noise r.m.s. (at 3 the
         // kurtogram starts to lose the resonance band to structural noise).
         let amplitude = noise * (4.0 + 6.0 * rng.uniform());
         let slip = 0.002 + 0.008 * rng.uniform();
         let rate_error = 0.01 * (2.0 * rng.uniform() - 1.0);
-        let rate = add_defect(&m, &mut x, mode, amplitude, slip, rate_error, &mut rng);
+        let rate = add_defect(&m, &mut x, mode, amplitude, slip, rate_error, rng);
         let samples = to_f32(&x);
         let d = diagnoser
             .diagnose(&DiagnosisInput::new(&samples, m.fs, m.rpm).with_bearing(&m.bearing));
@@ -253,8 +292,13 @@ fn injected_race_defects_are_found_at_their_frequency() {
             failures.push(format!("case {case}: {mode:?} diagnosed but health normal"));
         }
     }
+    println!(
+        "race defects: {} of {cases} found ({} seeds)",
+        cases - failures.len(),
+        seeds.len()
+    );
     assert!(
-        failures.is_empty(),
+        failures.len() <= allowed_misses(cases),
         "{} of {cases} missed: {failures:#?}",
         failures.len()
     );
@@ -262,16 +306,19 @@ fn injected_race_defects_are_found_at_their_frequency() {
 
 #[test]
 fn injected_ball_defects_are_found_at_twice_the_spin_frequency() {
-    let mut rng = SplitMix64::new(0xBA11);
     let mut diagnoser = Diagnoser::new();
     let mut found = 0;
-    let cases = 16;
+    let per_seed = 8;
+    let seeds = seeds(0xBA11);
+    let cases = per_seed * seeds.len();
+    let mut generators: Vec<SplitMix64> = seeds.iter().map(|&s| SplitMix64::new(s)).collect();
     for case in 0..cases {
-        let m = machine_for(&mut rng, FaultMode::Ball);
-        let mut x = healthy_signal(&m, &mut rng);
+        let rng = &mut generators[case / per_seed];
+        let m = machine_for(rng, FaultMode::Ball);
+        let mut x = healthy_signal(&m, rng);
         let noise = m.structural_g.hypot(m.noise_g);
         let amplitude = noise * (4.0 + 6.0 * rng.uniform());
-        let rate = add_defect(&m, &mut x, FaultMode::Ball, amplitude, 0.004, 0.0, &mut rng);
+        let rate = add_defect(&m, &mut x, FaultMode::Ball, amplitude, 0.004, 0.0, rng);
         let samples = to_f32(&x);
         let d = diagnoser
             .diagnose(&DiagnosisInput::new(&samples, m.fs, m.rpm).with_bearing(&m.bearing));
@@ -317,6 +364,10 @@ fn injected_ball_defects_are_found_at_twice_the_spin_frequency() {
             100.0 * d.confidence
         );
     }
+    println!(
+        "ball defects: {found} of {cases} found ({} seeds)",
+        seeds.len()
+    );
     // Ball defects are modulated and weaker in the envelope; most must still be found.
     assert!(
         found * 4 >= cases * 3,
@@ -326,13 +377,16 @@ fn injected_ball_defects_are_found_at_twice_the_spin_frequency() {
 
 #[test]
 fn clean_machines_stay_clean() {
-    let mut rng = SplitMix64::new(0x000C_1EA2);
     let mut diagnoser = Diagnoser::new();
     let mut failures = Vec::new();
-    let cases = 60;
+    let per_seed = 20;
+    let seeds = seeds(0x000C_1EA2);
+    let cases = per_seed * seeds.len();
+    let mut generators: Vec<SplitMix64> = seeds.iter().map(|&s| SplitMix64::new(s)).collect();
     for case in 0..cases {
-        let m = random_machine(&mut rng);
-        let x = healthy_signal(&m, &mut rng);
+        let rng = &mut generators[case / per_seed];
+        let m = random_machine(rng);
+        let x = healthy_signal(&m, rng);
         let samples = to_f32(&x);
         let input = DiagnosisInput::new(&samples, m.fs, m.rpm)
             .with_bearing(&m.bearing)
@@ -345,6 +399,11 @@ fn clean_machines_stay_clean() {
             ));
         }
     }
+    println!(
+        "clean machines: {} of {cases} clean ({} seeds)",
+        cases - failures.len(),
+        seeds.len()
+    );
     assert!(
         failures.is_empty(),
         "{} of {cases} false alarms: {failures:#?}",
