@@ -1,5 +1,7 @@
 // End-to-end: a demo story. The gateway tells `fan-unbalance` at 8x; the
-// viewer shows its captions in the story's order, with its chapters.
+// viewer shows its captions in the story's order, with its chapters, and
+// its track record (`state().model_accuracy`) finds the unbalance before
+// the balancing, which censors the remaining lives forecast before it.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -63,5 +65,25 @@ describe('a demo scenario in headless Chromium', () => {
       }, 60000, [balancing, s.data_time, before])).jsonValue();
     assert.ok(after.clock.epochs > before, 'going back opened a new epoch on the twin');
     assert.ok(['Balancing', 'Back to normal'].includes(after.last_caption.chapter), JSON.stringify(after.last_caption));
+  });
+
+  test('the track record finds the unbalance before the balancing and censors the lives it ended', async () => {
+    // Told again from the growing unbalance (the viewer may have joined
+    // the first telling after it), through the balancing at 240 s: the
+    // gateway has FN1's baselines learned afresh, which is maintenance.
+    await page.evaluate(() => window.linetwin.scenario('chapter/1'));
+    const fn1 = await (await waitFor(page, 'FN1 found before it was balanced',
+      () => {
+        const a = window.linetwin.state().model_accuracy?.assets?.FN1;
+        return a && a.detection.found_before_maintenance >= 1 && a.remaining_life.censored >= 1 && a;
+      }, 120000)).jsonValue();
+    assert.ok(fn1.detection.lead_times_s.length >= 1 && fn1.detection.lead_times_s.every((s) => s > 0),
+      `a positive lead time: ${JSON.stringify(fn1.detection)}`);
+    // Censored lives are neither hits nor misses: FN1 never failed.
+    assert.equal(fn1.remaining_life.resolved, 0, JSON.stringify(fn1.remaining_life));
+    const accuracy = (await state(page)).model_accuracy;
+    assert.ok(accuracy.line.forecasts >= 15, `a remaining life of every asset kept: ${accuracy.line.forecasts}`);
+    assert.ok(accuracy.recent.some((f) => f.asset === 'FN1' && f.outcome === 'censored' && f.kind === 'remaining_life'),
+      `FN1's censored lives in the latest resolved: ${JSON.stringify(accuracy.recent.map((f) => [f.asset, f.kind, f.outcome]))}`);
   });
 });
