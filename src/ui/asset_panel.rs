@@ -134,12 +134,14 @@ fn baseline_row(
 }
 
 /// Returns true when the user closed the panel.
+#[allow(clippy::too_many_arguments)]
 pub fn details(
     ui: &mut egui::Ui,
     asset: &Asset,
     twin: &Twin,
     inspection: &Inspection,
     prognosis: Option<&AssetPrognosis>,
+    accuracy: Option<&crate::track_record::ModelAccuracy>,
     past: Option<&Moment>,
     requests: &mut crate::access::Offers,
 ) -> bool {
@@ -210,6 +212,9 @@ pub fn details(
     ));
     if let Some(p) = prognosis {
         remaining_life(ui, p);
+    }
+    if let Some(accuracy) = accuracy {
+        super::track_record_panel::asset_section(ui, &asset.id, accuracy, twin.clock().kind);
     }
     ui.separator();
     ui.heading("Sensors");

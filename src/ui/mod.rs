@@ -410,17 +410,10 @@ fn draw_panels(
                             twin,
                             &inspection,
                             prognosis,
+                            outlook.accuracy.as_deref(),
                             past,
                             &mut requests,
                         );
-                        if let Some(accuracy) = outlook.accuracy.as_deref() {
-                            track_record_panel::asset_section(
-                                ui,
-                                &asset.id,
-                                accuracy,
-                                twin.clock().kind,
-                            );
-                        }
                         if close {
                             selection.0 = None;
                         }
@@ -610,7 +603,8 @@ fn draw_what_if(
     }
 }
 
-/// The line-wide "Model accuracy" window and its button, beside "What if…".
+/// The line-wide "Model accuracy" window and its button, under "What if…"
+/// (beside it, a story's remote would cover it on a narrow view).
 fn draw_accuracy(
     mut contexts: EguiContexts,
     accuracy: Option<Res<crate::track_record::ModelAccuracy>>,
@@ -623,7 +617,7 @@ fn draw_accuracy(
         return;
     };
     egui::Area::new("accuracy-button".into())
-        .fixed_pos(egui::pos2(viewport.right() - 250.0, viewport.top() + 8.0))
+        .fixed_pos(egui::pos2(viewport.right() - 140.0, viewport.top() + 44.0))
         .show(ctx, |ui| {
             if ui
                 .button("Model accuracy")
