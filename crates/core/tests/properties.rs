@@ -378,7 +378,8 @@ fn injected_ball_defects_are_found_at_twice_the_spin_frequency() {
 #[test]
 fn clean_machines_stay_clean() {
     let mut diagnoser = Diagnoser::new();
-    let mut failures = Vec::new();
+    let mut false_alarms = Vec::new();
+    let mut flagged = Vec::new();
     let per_seed = 20;
     let seeds = seeds(0x000C_1EA2);
     let cases = per_seed * seeds.len();
@@ -392,22 +393,32 @@ fn clean_machines_stay_clean() {
             .with_bearing(&m.bearing)
             .with_iso(MachineGroup::Group2, Support::Rigid);
         let d = diagnoser.diagnose(&input);
-        if d.verdict != Verdict::None || d.health != HealthState::Normal {
-            failures.push(format!(
-                "case {case}: {} {} {:?}",
-                d.verdict, d.health, d.reasons
-            ));
+        let line = format!("case {case}: {} {} {:?}", d.verdict, d.health, d.reasons);
+        if d.verdict != Verdict::None {
+            false_alarms.push(line);
+        } else if d.health != HealthState::Normal {
+            flagged.push(line);
         }
     }
     println!(
-        "clean machines: {} of {cases} clean ({} seeds)",
-        cases - failures.len(),
+        "clean machines: {} of {cases} clean, {} fault verdicts, {} flagged by the input checks ({} seeds)",
+        cases - false_alarms.len() - flagged.len(),
+        false_alarms.len(),
+        flagged.len(),
         seeds.len()
     );
     assert!(
-        failures.is_empty(),
-        "{} of {cases} false alarms: {failures:#?}",
-        failures.len()
+        false_alarms.is_empty(),
+        "{} of {cases} false alarms: {false_alarms:#?}",
+        false_alarms.len()
+    );
+    // A flag says "check the input", not "fault": in a long run a rare
+    // chance pattern may pass for clipping (three samples at mirrored
+    // extremes look the same whether a rail or chance put them there).
+    assert!(
+        flagged.len() <= allowed_misses(cases) / 10,
+        "{} of {cases} flagged: {flagged:#?}",
+        flagged.len()
     );
 }
 
