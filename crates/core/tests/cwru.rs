@@ -9,27 +9,15 @@
 //! To see the table:
 //! `cargo test -p linetwin-core --test cwru -- --nocapture`
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
+
+use common::{data_dir, read_f32};
 
 use linetwin_core::diagnosis::{Diagnoser, Diagnosis, DiagnosisInput, EvidenceKind, Verdict};
 use linetwin_core::dsp;
 use linetwin_core::line::BearingGeometry;
-
-/// The real recordings: `LINETWIN_DATA` (set by `cargo xtask test`), else
-/// `shared/data/bearings` beside the checkout. Missing data fails the tests:
-/// a validation that passes without its data validates nothing.
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("LINETWIN_DATA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/bearings"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("manifest.json").is_file(),
-        "the real bearing recordings are missing: no manifest.json in {} (set LINETWIN_DATA to the folder)",
-        dir.display()
-    );
-    dir
-}
 
 struct Record {
     id: String,
@@ -82,14 +70,6 @@ fn records() -> Vec<Record> {
         });
     }
     out
-}
-
-fn read_f32(path: &Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect()
 }
 
 fn skf_6205() -> BearingGeometry {

@@ -25,36 +25,14 @@
 //! real recordings"):
 //! `cargo test -p linetwin-core --test sim_vs_real -- --nocapture`
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{data_dir, read_f32};
 
 use linetwin_core::diagnosis::{Diagnoser, DiagnosisInput, EvidenceKind, Verdict};
 use linetwin_core::dsp::{self, FftCache, WindowedSpectrum};
 use linetwin_core::line::{FaultMode, Line};
 use linetwin_core::sim::Simulator;
-
-/// The real recordings: `LINETWIN_DATA` (set by `cargo xtask test`), else
-/// `shared/data/bearings` beside the checkout. Missing data fails the tests:
-/// a comparison with real data that passes without it compares nothing.
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("LINETWIN_DATA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/bearings"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("manifest.json").is_file(),
-        "the real bearing recordings are missing: no manifest.json in {} (set LINETWIN_DATA to the folder)",
-        dir.display()
-    );
-    dir
-}
-
-fn read_f32(path: &Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect()
-}
 
 /// One real record's drive-end channel at 12 kHz, with its manifest speed.
 struct RealRecord {
