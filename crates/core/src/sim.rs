@@ -654,7 +654,7 @@ mod tests {
             rms(&after)
         );
         assert!(
-            after.verdict.mode().is_none_or(|m| !m.needs_bearing()),
+            !after.verdict.is_bearing(),
             "no defect tone to name: {:?}",
             after.verdict
         );

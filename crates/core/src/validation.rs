@@ -9,10 +9,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnosis::Verdict;
 
+/// A label that names no fault the engine knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown fault {0:?}: use none, outer_race, inner_race, ball, cage, bearing, unbalance or misalignment"
+)]
+pub struct UnknownFault(pub String);
+
 /// What a labelled record truly has, in the verdict's words. Labels are
 /// read leniently (`outer`, `outer_race`, `OR`...) because labelled sets
 /// come from many places; anything else is an error that names it.
-pub fn parse_truth(label: &str) -> Result<Verdict, String> {
+pub fn parse_truth(label: &str) -> Result<Verdict, UnknownFault> {
     let words = label.trim().to_ascii_lowercase().replace(['-', ' '], "_");
     Ok(match words.as_str() {
         "none" | "normal" | "healthy" | "no_fault" | "ok" => Verdict::None,
@@ -23,11 +30,7 @@ pub fn parse_truth(label: &str) -> Result<Verdict, String> {
         "bearing" => Verdict::Bearing,
         "unbalance" | "imbalance" => Verdict::Unbalance,
         "misalignment" => Verdict::Misalignment,
-        other => {
-            return Err(format!(
-                "unknown fault {other:?}: use none, outer_race, inner_race, ball, cage, bearing, unbalance or misalignment"
-            ));
-        }
+        other => return Err(UnknownFault(other.to_owned())),
     })
 }
 
@@ -151,12 +154,15 @@ pub struct ClassScore {
     pub records: usize,
     /// Verdicts of this class.
     pub called: usize,
-    /// Records of this class called this class (for `bearing`, a
-    /// location left open: calls on records with any bearing defect).
+    /// Records of this class judged correct (for a `bearing` truth, any
+    /// location counts).
     pub correct: usize,
+    /// Verdicts of this class that were right (a `bearing` call, location
+    /// left open, is right on a record with any bearing defect).
+    pub right_calls: usize,
     /// correct / records; `None` with no records.
     pub recall: Option<f64>,
-    /// correct / called; `None` when never called.
+    /// right_calls / called; `None` when never called.
     pub precision: Option<f64>,
 }
 
@@ -216,23 +222,26 @@ impl Report {
             .map(|(i, &class)| {
                 let records_of = matrix[i].iter().sum::<usize>() + not_judged[i];
                 let called = matrix.iter().map(|row| row[i]).sum();
-                // "A bearing defect, location open" is right whenever the
-                // record has one, wherever it is.
-                let correct = if class == Verdict::Bearing {
-                    (0..classes.len())
-                        .filter(|&t| classes[t].is_bearing())
-                        .map(|t| matrix[t][i])
-                        .sum()
-                } else {
-                    matrix[i][i]
-                };
+                let correct = records
+                    .iter()
+                    .filter(|r| r.truth == class && r.outcome == Outcome::Correct)
+                    .count();
+                let right_calls = records
+                    .iter()
+                    .filter(|r| r.verdict == Some(class))
+                    .filter(|r| {
+                        r.outcome == Outcome::Correct
+                            || (class == Verdict::Bearing && r.truth.is_bearing())
+                    })
+                    .count();
                 ClassScore {
                     class,
                     records: records_of,
                     called,
                     correct,
+                    right_calls,
                     recall: ratio(correct, records_of),
-                    precision: ratio(correct, called),
+                    precision: ratio(right_calls, called),
                 }
             })
             .collect();
@@ -281,18 +290,16 @@ impl Report {
         let mut out = format!("# {title}\n\n{source}\n\n");
         out += &self.summary_lines().join("\n");
         out += "\n\n## Confusion matrix\n\nRows: the truth; columns: the verdict.\n\n";
-        out += &self.matrix_rows("|").join("\n");
-        out += "\n\n## Per class\n\n| class | records | called | correct | recall | precision |\n|---|---|---|---|---|---|\n";
-        for c in &self.per_class {
-            out += &format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
-                c.class.as_str(),
-                c.records,
-                c.called,
-                c.correct,
-                percent(c.recall),
-                percent(c.precision)
-            );
+        let cells = self.matrix_cells();
+        for (i, row) in cells.iter().enumerate() {
+            out += &format!("| {} |\n", row.join(" | "));
+            if i == 0 {
+                out += &format!("|{}\n", "---|".repeat(row.len()));
+            }
+        }
+        out += "\n## Per class\n\n| class | records | called | correct | right calls | recall | precision |\n|---|---|---|---|---|---|---|\n";
+        for row in self.class_rows() {
+            out += &format!("| {} |\n", row.join(" | "));
         }
         out += "\n## Per record\n\n| record | truth | verdict | confidence | health | outcome | reason |";
         let notes = self.records.iter().any(|r| r.note.is_some());
@@ -326,37 +333,22 @@ impl Report {
     pub fn table(&self) -> String {
         let mut out = self.summary_lines().join("\n");
         out += "\n\nconfusion matrix (rows truth, columns verdict):\n";
-        let rows = self.matrix_rows(" ");
-        let cells: Vec<Vec<String>> = rows
-            .iter()
-            .filter(|r| !r.starts_with(" ---") && !r.starts_with("|---"))
-            .map(|r| {
-                r.trim_matches(' ')
-                    .split("  ")
-                    .map(|c| c.trim().to_owned())
-                    .collect()
-            })
-            .collect();
-        out += &align(&cells);
+        out += &align(&self.matrix_cells());
         out += "\nper class:\n";
-        let mut class_cells = vec![vec![
-            "class".to_owned(),
-            "records".into(),
-            "called".into(),
-            "correct".into(),
-            "recall".into(),
-            "precision".into(),
-        ]];
-        for c in &self.per_class {
-            class_cells.push(vec![
-                c.class.as_str().to_owned(),
-                c.records.to_string(),
-                c.called.to_string(),
-                c.correct.to_string(),
-                percent(c.recall),
-                percent(c.precision),
-            ]);
-        }
+        let mut class_cells = vec![
+            [
+                "class",
+                "records",
+                "called",
+                "correct",
+                "right calls",
+                "recall",
+                "precision",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        ];
+        class_cells.extend(self.class_rows());
         out += &align(&class_cells);
         out += "\nper record:\n";
         let mut record_cells = vec![vec![
@@ -408,23 +400,13 @@ impl Report {
         lines
     }
 
-    /// Header, separator and one row per truth class; cells separated by
-    /// `|` for Markdown or by two spaces for the terminal.
-    fn matrix_rows(&self, sep: &str) -> Vec<String> {
-        let join = |cells: Vec<String>| {
-            if sep == "|" {
-                format!("| {} |", cells.join(" | "))
-            } else {
-                cells.join("  ")
-            }
-        };
+    /// The matrix as cells: a header, then one row per truth class that
+    /// has records.
+    fn matrix_cells(&self) -> Vec<Vec<String>> {
         let mut header = vec!["truth \\ verdict".to_owned()];
         header.extend(self.classes.iter().map(|c| c.as_str().to_owned()));
         header.push("not judged".into());
-        let mut rows = vec![join(header)];
-        if sep == "|" {
-            rows.push(format!("|{}", "---|".repeat(self.classes.len() + 2)));
-        }
+        let mut rows = vec![header];
         for (i, class) in self.classes.iter().enumerate() {
             if self.per_class[i].records == 0 {
                 continue;
@@ -432,9 +414,26 @@ impl Report {
             let mut cells = vec![class.as_str().to_owned()];
             cells.extend(self.matrix[i].iter().map(usize::to_string));
             cells.push(self.not_judged[i].to_string());
-            rows.push(join(cells));
+            rows.push(cells);
         }
         rows
+    }
+
+    fn class_rows(&self) -> Vec<Vec<String>> {
+        self.per_class
+            .iter()
+            .map(|c| {
+                vec![
+                    c.class.as_str().to_owned(),
+                    c.records.to_string(),
+                    c.called.to_string(),
+                    c.correct.to_string(),
+                    c.right_calls.to_string(),
+                    percent(c.recall),
+                    percent(c.precision),
+                ]
+            })
+            .collect()
     }
 }
 
@@ -503,12 +502,38 @@ mod tests {
     }
 
     #[test]
+    fn a_bearing_label_is_met_by_any_location_and_scores_within_bounds() {
+        use Verdict::*;
+        let report = Report::new(vec![
+            judged("a", Bearing, OuterRace),
+            judged("b", Bearing, Bearing),
+            judged("c", InnerRace, Bearing),
+        ]);
+        let class = |v: Verdict| report.per_class.iter().find(|c| c.class == v).unwrap();
+        let bearing = class(Bearing);
+        assert_eq!((bearing.records, bearing.correct), (2, 2));
+        assert_eq!(bearing.recall, Some(1.0));
+        assert_eq!((bearing.called, bearing.right_calls), (2, 2));
+        assert_eq!(bearing.precision, Some(1.0));
+        assert_eq!(
+            class(OuterRace).precision,
+            Some(1.0),
+            "a located call meets a bearing label"
+        );
+        for c in &report.per_class {
+            for rate in [c.recall, c.precision].into_iter().flatten() {
+                assert!((0.0..=1.0).contains(&rate), "{c:?}");
+            }
+        }
+    }
+
+    #[test]
     fn labels_are_read_leniently_and_unknown_ones_named() {
         assert_eq!(parse_truth("Outer Race"), Ok(Verdict::OuterRace));
         assert_eq!(parse_truth("inner"), Ok(Verdict::InnerRace));
         assert_eq!(parse_truth("normal"), Ok(Verdict::None));
         assert_eq!(parse_truth("rolling-element"), Ok(Verdict::Ball));
-        let error = parse_truth("gearbox").unwrap_err();
+        let error = parse_truth("gearbox").unwrap_err().to_string();
         assert!(error.contains("\"gearbox\""), "{error}");
     }
 
@@ -558,11 +583,11 @@ mod tests {
             "{markdown}"
         );
         assert!(
-            markdown.contains("| ball | 3 | 0 | 0 | 0 % | - |"),
+            markdown.contains("| ball | 3 | 0 | 0 | 0 | 0 % | - |"),
             "{markdown}"
         );
         assert!(
-            markdown.contains("| bearing | 0 | 1 | 1 | - | 100 % |"),
+            markdown.contains("| bearing | 0 | 1 | 0 | 1 | - | 100 % |"),
             "an open location on a faulty bearing is a right call: {markdown}"
         );
         assert!(

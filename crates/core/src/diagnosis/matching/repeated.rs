@@ -16,9 +16,10 @@ use crate::line::FaultMode;
 /// reaches: the same line in the envelopes of two bands that share no
 /// frequency is two observations of one cause, whose floors are
 /// independent. The chance that noise puts a line above the threshold at
-/// the same place in both is the square of the per-band chance (10⁻³
-/// each per bin, see `floor`), so this is about as strict as the two-line
-/// rule of one envelope.
+/// the same place (within [`SAME_PLACE_BINS`]) in both is about the square
+/// of the per-band chance (10⁻³ per bin, see `floor`) times the few bins
+/// each placement may choose from, as strict as the two-line rule of one
+/// envelope.
 ///
 /// Each band is its ball finding (as `evaluate_spectrum` made it: lines
 /// other patterns explain are marked), the threshold of its spectrum and
@@ -37,7 +38,12 @@ pub fn ball_in_two_bands(low: BandBall<'_>, high: BandBall<'_>) -> Option<Scored
         .filter_map(|e| {
             b.evidence
                 .iter()
-                .find(|f| f.label == e.label && f.counts())
+                .find(|f| {
+                    f.label == e.label
+                        && f.counts()
+                        && (f.frequency_hz - e.frequency_hz).abs()
+                            <= SAME_PLACE_BINS * low.bin_hz.max(high.bin_hz)
+                })
                 .map(|f| (e, f))
         })
         .collect();
@@ -79,11 +85,19 @@ pub fn ball_in_two_bands(low: BandBall<'_>, high: BandBall<'_>) -> Option<Scored
     })
 }
 
+/// The two bands' lines must lie this close (in bins of the coarser
+/// spectrum): each band places its family with its own speed factor
+/// within ±2 %, so without this the "same line" could be several bins
+/// apart and the chance of a coincidence would be that much larger.
+const SAME_PLACE_BINS: f64 = 2.0;
+
 /// One band's ball finding, for [`ball_in_two_bands`].
 #[derive(Debug, Clone, Copy)]
 pub struct BandBall<'a> {
     pub ball: &'a Scored,
     pub threshold_db: f64,
+    /// The spectrum's resolution.
+    pub bin_hz: f64,
     /// "0.2-3.0 kHz".
     pub band: &'a str,
 }
@@ -126,6 +140,7 @@ mod tests {
         BandBall {
             ball,
             threshold_db: 6.0,
+            bin_hz: 0.5,
             band,
         }
     }
@@ -153,6 +168,14 @@ mod tests {
         let claimed = ball(vec![explained]);
         let both = ball_in_two_bands(band(&strong, "a"), band(&claimed, "b")).unwrap();
         assert!(!both.finding.present);
+        let mut elsewhere = line("2×BSF", EvidenceKind::Fundamental, 20.0);
+        elsewhere.frequency_hz += 2.0;
+        let apart = ball(vec![elsewhere]);
+        let far = ball_in_two_bands(band(&strong, "a"), band(&apart, "b")).unwrap();
+        assert!(
+            !far.holds,
+            "2 Hz apart at 0.5 Hz per bin is not the same line"
+        );
         let sidebands = ball(vec![line("2×BSF-FTF", EvidenceKind::Sideband, 20.0)]);
         let no_main = ball_in_two_bands(band(&sidebands, "a"), band(&sidebands, "b")).unwrap();
         assert!(!no_main.holds, "sidebands alone are not the impact rate");

@@ -197,16 +197,19 @@ pub(crate) fn run(
                 halves.push((
                     ball,
                     spectrum.threshold_db,
+                    ses.bin_hz,
                     envelope::describe_band(ses.low_hz, ses.high_hz),
                 ));
             }
-            if let [(Some(a), ta, na), (Some(b), tb, nb)] = halves.as_slice() {
-                let band = |ball, threshold_db, band| matching::BandBall {
+            if let [(Some(a), ta, fa, na), (Some(b), tb, fb, nb)] = halves.as_slice() {
+                let band = |ball, threshold_db, bin_hz, band| matching::BandBall {
                     ball,
                     threshold_db,
+                    bin_hz,
                     band,
                 };
-                if let Some(ball) = matching::ball_in_two_bands(band(a, *ta, na), band(b, *tb, nb))
+                if let Some(ball) =
+                    matching::ball_in_two_bands(band(a, *ta, *fa, na), band(b, *tb, *fb, nb))
                 {
                     matching::keep_best(&mut scored, vec![ball]);
                 }
