@@ -13,10 +13,12 @@
 //! What "the future arrived" means ([`Outcome`]):
 //! - the asset **failed**: its level, as the twin paints it, reached D (ISO
 //!   zone D, a diagnosis of failure or a temperature trip). Open
-//!   remaining-life forecasts resolve with their error; plan forecasts with
-//!   "it happened". The asset stays failed until it is maintained, or until
-//!   its level has stayed below D for [`TrackRecordConfig::recovery_s`];
-//!   no remaining-life forecast is kept while it is failed.
+//!   remaining-life forecasts resolve with their error; plan forecasts
+//!   whose date it came by with "it happened" (one first seen after the
+//!   date, past a gap in the data, did not happen by then). The asset
+//!   stays failed until it is maintained, or until its level has stayed
+//!   below D for [`TrackRecordConfig::recovery_s`]; no remaining-life
+//!   forecast is kept while it is failed.
 //! - the asset was **maintained** (a baseline to be learned afresh: the
 //!   gateway says so after maintenance or a replacement): its open
 //!   remaining-life forecasts are *censored* (it lived at least so long;
@@ -27,7 +29,10 @@
 //!   the band whatever comes next: a band miss, with no error figure.
 //! - the **date** of a zone or plan forecast arrived: the predicted zone is
 //!   compared with the asset's level then; the probability with whether it
-//!   had failed (Brier score).
+//!   had failed by then (Brier score): it failed after the forecast was
+//!   made and by the date, or was failed when the forecast was made (a
+//!   what-if's forecasts are dated at its question, and may be handed over
+//!   after a failure that came meanwhile).
 //!
 //! Detection: a fault is *found* when the twin first flags the asset (an
 //! advisory or warning alarm raised in this life, or a remaining-life
@@ -38,8 +43,13 @@
 //! twin withdraws (no alarm in force and no longer degrading) is forgotten.
 //!
 //! Bounds: per asset at most [`TrackRecordConfig::max_open_per_asset`] open
-//! forecasts (when full, the open one closest in time to its predecessor
-//! goes, so the kept ones stay spread over the span), the latest
+//! forecasts, kept in the order they were made. When full, a remaining-life
+//! forecast goes: the one closest in time to the remaining life before it,
+//! never the first or the newest, so the kept ones stay spread over the
+//! span (a healthy asset's hourly fleet prior fills the list in days and
+//! outlives nothing for years). Zone and plan forecasts end at their dates;
+//! only when no remaining life can go does the oldest of them (all counted
+//! as thinned). Kept too: the latest
 //! [`TrackRecordConfig::max_resolved_per_asset`] resolved ones and the
 //! latest [`TrackRecordConfig::max_detections_per_asset`] detections. The
 //! counts and rates of the summary cover everything ever resolved; the
@@ -196,8 +206,8 @@ pub enum Outcome {
         lived_h: f64,
     },
     /// Zone or plan: checked at `at_s`. `actual` is the asset's level then
-    /// (zone forecasts), `failed` whether it failed between the forecast
-    /// and then; `hit` whether the forecast was right (the zone, or the
+    /// (zone forecasts), `failed` whether it had failed by then (since the
+    /// forecast, or already when it was made); `hit` whether the forecast was right (the zone, or the
     /// more likely of fail / not fail); `brier` = (p − failed)².
     Checked {
         at_s: f64,
@@ -255,9 +265,10 @@ pub struct Forecast {
     pub kind: ForecastKind,
     #[serde(flatten)]
     pub outcome: Outcome,
-    /// The asset failed between the forecast and its date (zone and plan).
+    /// The asset failed by the forecast's date, counting a failure in
+    /// force when it was made (zone and plan).
     #[serde(skip)]
-    failed_since: bool,
+    failed_before_date: bool,
 }
 
 /// A fault found, and how long before the end of the asset's life.
@@ -443,7 +454,7 @@ impl TrackRecord {
                 evidence: p.evidence.clone(),
             },
             outcome: Outcome::Open,
-            failed_since: false,
+            failed_before_date: false,
         };
         self.store(forecast);
         true
@@ -477,6 +488,7 @@ impl TrackRecord {
             if duplicate || !p.failure_probability.is_finite() {
                 continue;
             }
+            let failed_before_date = self.failed_by(&p.asset, at_s);
             let forecast = Forecast {
                 id: self.next_id,
                 asset: p.asset.clone(),
@@ -489,7 +501,7 @@ impl TrackRecord {
                     plan_acts: acts_on(plan, &p.asset),
                 },
                 outcome: Outcome::Open,
-                failed_since: false,
+                failed_before_date,
             };
             self.store(forecast);
             kept += 1;
@@ -520,6 +532,8 @@ impl TrackRecord {
             return false;
         }
         self.advance(t_s);
+        let by_s = t_s + by_h * 3600.0;
+        let failed_before_date = self.failed_by(asset, by_s);
         let forecast = Forecast {
             id: self.next_id,
             asset: asset.to_owned(),
@@ -528,7 +542,7 @@ impl TrackRecord {
                 plan: result.plan.clone(),
                 recommended,
                 plan_acts: acts_on(plan, asset),
-                by_s: t_s + by_h * 3600.0,
+                by_s,
                 failure_probability: p,
                 expected_failures: outcome.expected_failures,
                 life_after_median_h: outcome.life_after_actions_h.median,
@@ -537,10 +551,22 @@ impl TrackRecord {
                 paths: result.paths,
             },
             outcome: Outcome::Open,
-            failed_since: false,
+            failed_before_date,
         };
         self.store(forecast);
         true
+    }
+
+    /// Whether the asset's failure in force came by `date_s`: it was failed
+    /// when a zone or plan forecast was asked, or failed between the
+    /// question and now (a what-if's forecasts are dated at the question
+    /// and handed over when the worker answers: `AssetRecord::failed` never
+    /// saw them).
+    fn failed_by(&self, asset: &str, date_s: f64) -> bool {
+        self.assets
+            .get(asset)
+            .and_then(|r| r.failed_since)
+            .is_some_and(|s| s <= date_s)
     }
 
     fn store(&mut self, forecast: Forecast) {
@@ -548,14 +574,37 @@ impl TrackRecord {
         let max_open = self.config.max_open_per_asset.max(2);
         let record = self.asset_mut(&forecast.asset);
         record.counts.stored += 1;
-        record.open.push(forecast);
+        // In the order they were made (a what-if's are dated at its
+        // question, before the remaining lives kept since), so the gaps
+        // below are gaps in time.
+        let at = record
+            .open
+            .partition_point(|f| f.made_at_s <= forecast.made_at_s);
+        record.open.insert(at, forecast);
         if record.open.len() > max_open {
-            // Thin: drop the one closest in time to its predecessor (never
-            // the first or the newest), so the kept ones span the same time.
-            let victim = (1..record.open.len() - 1)
-                .min_by(|&a, &b| {
-                    let gap = |i: usize| record.open[i].made_at_s - record.open[i - 1].made_at_s;
-                    gap(a).total_cmp(&gap(b))
+            // Thin remaining lives only: a healthy asset's come hourly and
+            // outlive nothing for years, while zone and plan forecasts end
+            // at their dates. Drop the remaining life closest in time to the
+            // one before it (never the first or the newest), so the kept ones
+            // span the same time; failing that, the oldest zone or plan one.
+            let lives: Vec<usize> = (0..record.open.len())
+                .filter(|&i| matches!(record.open[i].kind, ForecastKind::RemainingLife { .. }))
+                .collect();
+            let victim = lives
+                .windows(2)
+                .take(lives.len().saturating_sub(2))
+                .map(|w| {
+                    (
+                        w[1],
+                        record.open[w[1]].made_at_s - record.open[w[0]].made_at_s,
+                    )
+                })
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(i, _)| i)
+                .or_else(|| {
+                    (0..record.open.len()).find(|&i| {
+                        !matches!(record.open[i].kind, ForecastKind::RemainingLife { .. })
+                    })
                 })
                 .unwrap_or(0);
             record.open.remove(victim);
@@ -834,10 +883,14 @@ impl AssetRecord {
                     };
                     push_bounded(&mut self.resolved, f, config.max_resolved_per_asset);
                 }
+                // Failed by its date. A failure first seen after the date
+                // (a gap in the data skipped it) is not: `check_dates`
+                // scores it as not failed by then.
                 ForecastKind::PlanOutcome {
                     failure_probability,
+                    by_s,
                     ..
-                } => {
+                } if t <= *by_s => {
                     let p = *failure_probability;
                     let brier = (p - 1.0).powi(2);
                     let hit = p >= 0.5;
@@ -853,10 +906,11 @@ impl AssetRecord {
                     };
                     push_bounded(&mut self.resolved, f, config.max_resolved_per_asset);
                 }
-                ForecastKind::ZoneAt { .. } => {
-                    f.failed_since = true;
+                ForecastKind::ZoneAt { date_s, .. } => {
+                    f.failed_before_date |= t <= *date_s;
                     self.open.push(f);
                 }
+                ForecastKind::PlanOutcome { .. } => self.open.push(f),
             }
         }
     }
@@ -865,6 +919,13 @@ impl AssetRecord {
     /// past their 90 % bound.
     fn check_dates(&mut self, t: f64, status: AssetStatus, config: &TrackRecordConfig) {
         let open = std::mem::take(&mut self.open);
+        let failed_since = self.failed_since;
+        // Failed by the date: marked so (failed when it was made, or since
+        // and renewed before the date), or failed now since it was made and
+        // by the date.
+        let failed_by = |f: &Forecast, date_s: f64| {
+            f.failed_before_date || failed_since.is_some_and(|s| s >= f.made_at_s && s <= date_s)
+        };
         for mut f in open {
             let outcome = match &f.kind {
                 ForecastKind::RemainingLife { high_h, state, .. }
@@ -884,7 +945,7 @@ impl AssetRecord {
                     ..
                 } if t >= *date_s => match status.zone() {
                     Some(actual) => {
-                        let failed = f.failed_since || self.failed_since.is_some();
+                        let failed = failed_by(&f, *date_s);
                         let brier = (failure_probability - f64::from(u8::from(failed))).powi(2);
                         let hit = *zone == actual;
                         self.counts.zone_checked += 1;
@@ -908,15 +969,16 @@ impl AssetRecord {
                     failure_probability,
                     ..
                 } if t >= *by_s => {
-                    let brier = failure_probability.powi(2);
-                    let hit = *failure_probability < 0.5;
+                    let failed = failed_by(&f, *by_s);
+                    let brier = (failure_probability - f64::from(u8::from(failed))).powi(2);
+                    let hit = (*failure_probability >= 0.5) == failed;
                     self.counts.plan_checked += 1;
                     self.counts.plan_hits += u64::from(hit);
                     self.counts.plan_brier += brier;
                     Some(Outcome::Checked {
                         at_s: t,
                         actual: status.zone(),
-                        failed: false,
+                        failed,
                         hit,
                         brier,
                     })
@@ -948,7 +1010,8 @@ fn push_bounded<T>(list: &mut VecDeque<T>, item: T, cap: usize) {
 /// How the twin's forecasts of one asset, or of the line, have done.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AccuracySummary {
-    /// Forecasts kept since the start (thinned ones included).
+    /// Forecasts made since the start (kept by the deduplication; thinned
+    /// ones included).
     pub forecasts: u64,
     pub open: usize,
     /// Open forecasts dropped to stay within the bound.
@@ -1475,6 +1538,134 @@ mod tests {
         );
         record.maintained("FN1", 2.5 * H);
         assert_eq!(record.summary().line.plan.censored, 1);
+    }
+
+    #[test]
+    fn a_full_list_of_hourly_lives_keeps_a_zone_forecast_to_its_date() {
+        let mut record = TrackRecord::default();
+        let healthy = prognosis("M1", 40_000.0, 9000.0, 90_000.0, false);
+        for i in 0..70 {
+            assert!(record.record_rul(f64::from(i) * H, &healthy));
+        }
+        assert_eq!(record.summary().assets["M1"].open, 64, "full");
+        // A what-if asked at 66 h, shown after the lives of 67-69 h: dated
+        // at the question, for ten hours on.
+        let rows = [predicted("M1", 0.02)];
+        assert_eq!(
+            record.record_zones(66.0 * H, 10.0, "do nothing", None, &rows),
+            1
+        );
+        for i in 70..80 {
+            record.record_rul(f64::from(i) * H, &healthy);
+            record.observe_asset("M1", f64::from(i) * H, level(Zone::A), None);
+        }
+        let summary = record.summary();
+        let zone = &summary.line.zone;
+        assert_eq!((zone.resolved, zone.hits), (1, 1), "{zone:?}");
+        assert_eq!(summary.assets["M1"].open, 64);
+        // Only remaining lives were thinned, and they stay in time order.
+        assert!(
+            record
+                .forecasts("M1")
+                .iter()
+                .all(|f| matches!(f.kind, ForecastKind::RemainingLife { .. })
+                    || f.outcome != Outcome::Open)
+        );
+        let open = &record.assets["M1"].open;
+        assert!(open.windows(2).all(|w| w[0].made_at_s <= w[1].made_at_s));
+        assert_eq!(
+            open.first().map(|f| f.made_at_s),
+            Some(0.0),
+            "the first is kept"
+        );
+
+        // No remaining life to thin: the oldest zone forecast goes, counted.
+        let mut record = TrackRecord::new(TrackRecordConfig {
+            max_open_per_asset: 3,
+            ..TrackRecordConfig::default()
+        });
+        for i in 0..4 {
+            let rows = [predicted("P1", 0.1)];
+            record.record_zones(f64::from(i) * 100.0, 1.0, "do nothing", None, &rows);
+        }
+        let summary = &record.summary().assets["P1"];
+        assert_eq!((summary.open, summary.thinned), (3, 1));
+        assert_eq!(
+            record.forecasts("P1").last().map(|f| f.made_at_s),
+            Some(100.0)
+        );
+    }
+
+    #[test]
+    fn a_failure_after_the_question_and_before_the_date_counts_as_failed_by_then() {
+        // The failure came while the worker answered: asked at 0, failed
+        // at 0.5 h, the plan and zones handed over after, dated at 0.
+        let mut record = TrackRecord::default();
+        record.observe_asset("P1", 0.5 * H, level(Zone::D), None);
+        assert!(record.record_plan(0.0, "P1", None, &plan_result("do nothing", "P1", 0.8), true));
+        record.record_zones(0.0, 1.0, "do nothing", None, &[predicted("P1", 0.9)]);
+        record.observe_asset("P1", H, level(Zone::D), None);
+        let line = record.summary().line;
+        assert_eq!((line.plan.resolved, line.plan.hits), (1, 1));
+        assert!((line.plan.mean_brier.unwrap() - 0.04).abs() < 1e-12);
+        assert!((line.zone.mean_brier.unwrap() - 0.01).abs() < 1e-12);
+        // Failed when asked, and recovered before the date: failed by then.
+        let mut record = TrackRecord::default();
+        record.observe_asset("M1", 100.0, level(Zone::D), None);
+        record.record_plan(
+            200.0,
+            "M1",
+            None,
+            &plan_result("do nothing", "M1", 0.9),
+            true,
+        );
+        record.observe_asset("M1", 300.0, level(Zone::C), None);
+        record.observe_asset("M1", 400.0, level(Zone::C), None);
+        assert_eq!(record.failed_since("M1"), None, "recovered");
+        record.observe_asset("M1", 200.0 + H, level(Zone::C), None);
+        match &record.forecasts("M1")[0].outcome {
+            Outcome::Checked { failed, hit, .. } => assert!(*failed && *hit),
+            other => panic!("{other:?}"),
+        }
+        // Failed after the question and renewed before the date: failed by then.
+        let mut record = TrackRecord::default();
+        record.record_plan(
+            0.0,
+            "FN1",
+            None,
+            &plan_result("do nothing", "FN1", 0.3),
+            true,
+        );
+        record.record_zones(0.0, 1.0, "do nothing", None, &[predicted("FN1", 0.3)]);
+        record.observe_asset("FN1", 0.2 * H, level(Zone::D), None);
+        assert_eq!(record.summary().line.plan.resolved, 1, "at the failure");
+        record.observe_asset("FN1", 0.3 * H, level(Zone::C), None);
+        record.observe_asset("FN1", 0.4 * H, level(Zone::C), None);
+        record.observe_asset("FN1", H, level(Zone::C), None);
+        let zone = record.summary().line.zone;
+        assert_eq!(zone.resolved, 1);
+        assert!((zone.mean_brier.unwrap() - 0.49).abs() < 1e-12, "{zone:?}");
+    }
+
+    #[test]
+    fn a_failure_first_seen_after_the_date_did_not_happen_by_then() {
+        // A gap in the data: nothing between the forecasts and 2 h, when
+        // the asset is in D. By 1 h it had not been seen to fail.
+        let mut record = TrackRecord::default();
+        record.record_plan(0.0, "P1", None, &plan_result("do nothing", "P1", 0.8), true);
+        record.record_zones(0.0, 1.0, "do nothing", None, &[predicted("P1", 0.8)]);
+        record.observe_asset("P1", 2.0 * H, level(Zone::D), None);
+        assert_eq!(record.failed_since("P1"), Some(2.0 * H));
+        let line = record.summary().line;
+        assert_eq!((line.plan.resolved, line.plan.hits), (1, 0));
+        assert!((line.plan.mean_brier.unwrap() - 0.64).abs() < 1e-12);
+        assert!((line.zone.mean_brier.unwrap() - 0.64).abs() < 1e-12);
+        for f in record.forecasts("P1") {
+            match &f.outcome {
+                Outcome::Checked { failed, .. } => assert!(!failed, "{f:?}"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
