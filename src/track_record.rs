@@ -63,10 +63,13 @@ impl Plugin for TrackRecordPlugin {
 
 /// A baseline to be learned afresh is the gateway's word that the machine
 /// was maintained (a person asked after maintenance, or a story's
-/// replacement): the asset begins a new life at that time.
+/// replacement): the asset begins a new life at that time, placed on the
+/// twin's axis as data is (`Twin::place_time`) and never after the twin's
+/// data time (a maintenance ahead of the data would end lives that are
+/// still being forecast). Before any data there is no life to end.
 fn maintenance(
     mut events: MessageReader<StreamEvent>,
-    twin: Res<TwinState>,
+    mut twin: ResMut<TwinState>,
     line: Res<LineDescription>,
     mut accuracy: ResMut<ModelAccuracy>,
 ) {
@@ -83,9 +86,13 @@ fn maintenance(
         let Some((asset, _)) = line.0.sensor(sensor) else {
             continue;
         };
-        // On the twin's axis, as the data of the same epoch.
-        let at = t + twin.0.clock().offset_s;
-        accuracy.record.maintained(&asset.id, at);
+        let Some(now) = twin.0.data_time() else {
+            continue;
+        };
+        let Some(at) = twin.0.place_time(*t) else {
+            continue;
+        };
+        accuracy.record.maintained(&asset.id, at.min(now));
         accuracy.changed = true;
     }
 }

@@ -35,7 +35,7 @@ fn seconds(s: Option<f64>) -> String {
 fn figures(ui: &mut egui::Ui, summary: &AccuracySummary) {
     let rul = &summary.remaining_life;
     ui.label(format!(
-        "{} forecasts kept, {} open · remaining life: {} resolved by a failure, {} outlived their band, {} censored by maintenance",
+        "{} forecasts made, {} open · remaining life: {} resolved by a failure, {} outlived their band, {} censored by maintenance",
         summary.forecasts, summary.open, rul.resolved, rul.outlived, rul.censored
     ));
     ui.label(format!(
@@ -100,11 +100,16 @@ fn outcome_words(f: &Forecast) -> String {
             in_band,
             ..
         } => format!(
-            "failed after {} ({}{} {}, {})",
+            "failed after {} ({}, {})",
             format_hours(*actual_h),
-            if *error_h >= 0.0 { "+" } else { "−" },
-            format_hours(error_h.abs()),
-            if *error_h >= 0.0 { "late" } else { "early" },
+            // The median less the actual life: positive, it failed sooner.
+            if *error_h > 0.0 {
+                format!("{} sooner than the median", format_hours(*error_h))
+            } else if *error_h < 0.0 {
+                format!("{} later than the median", format_hours(-error_h))
+            } else {
+                "at the median".to_owned()
+            },
             if *in_band { "in band" } else { "outside band" }
         ),
         Outcome::Outlived { lived_h, .. } => {
