@@ -160,6 +160,9 @@ async fn readings_loop(
     // After a stall, carry on at the normal pace rather than bursting.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut narrated_until = f64::NEG_INFINITY;
+    // The latest maintenance of the story done in this run: one told again
+    // after a rewind is on the record already (see `maintain`).
+    let mut maintained_until = f64::NEG_INFINITY;
     let mut moves = clock.moves().0;
     loop {
         ticks.tick().await;
@@ -202,7 +205,23 @@ async fn readings_loop(
                     duration_s: caption.duration_s,
                 });
             }
-            maintain(&state, story, narrated_until, t);
+            let after = narrated_until.max(maintained_until);
+            if let Some(last) = story
+                .actions
+                .iter()
+                .map(|a| a.at_s)
+                .filter(|at| *at > after && *at <= t)
+                .reduce(f64::max)
+            {
+                maintained_until = last;
+                // The record's write blocks: off the async workers, awaited
+                // so it is told after this tick's readings and captions.
+                let (state, story) = (state.clone(), story.clone());
+                let done = tokio::task::spawn_blocking(move || maintain(&state, &story, after, t));
+                if let Err(err) = done.await {
+                    tracing::error!("the story's maintenance failed: {err}");
+                }
+            }
             narrated_until = t;
         }
     }
@@ -215,6 +234,12 @@ async fn readings_loop(
 /// (`POST /api/sensors/{sensor}/baseline`). Every viewer hears it, and so
 /// the twin knows the machine was maintained (its track record censors the
 /// remaining lives forecast for the old part). Relubrication renews nothing.
+///
+/// Each action is done once per run of the server: the readings loop asks
+/// only for actions after the latest one already done, so a story rewound
+/// (or moved back to a chapter) replays its readings and captions but not
+/// the upsert, audit entry and broadcast of a replacement on the record
+/// already (its viewers heard of it the first time).
 fn maintain(state: &AppState, story: &Scenario, after: f64, until: f64) {
     use linetwin_core::line::SensorKind;
     use linetwin_core::scenario::Intervention;

@@ -952,6 +952,58 @@ async fn a_scenario_tells_its_captions_in_order_and_ends_its_fault() {
 }
 
 #[tokio::test]
+async fn a_rewound_story_does_not_record_its_maintenance_again() {
+    let mut line = demo_line();
+    let story = linetwin_server::load_scenario(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/scenarios/fan-unbalance.json"),
+        &mut line,
+    )
+    .expect("the shipped story loads");
+    let last_caption = story.captions.last().expect("captions").at_s;
+    let mut told = config(
+        Some(SimulatorConfig {
+            speedup: 200.0,
+            ..fast_simulator()
+        }),
+        temp_dir("scenario-rewound"),
+    );
+    told.line = line;
+    told.scenario = Some(story);
+    let server = TestServer::start(told).await;
+    let mut viewer = server.connect("/ws").await;
+    let _hello = next_text(&mut viewer, "hello").await;
+    // Told through to its last caption twice, restarted in between: the
+    // balancing at 240 s is recorded and told the first time only. A
+    // tick's maintenance follows its readings and captions: each pass ends
+    // at the readings of the tick after the last caption.
+    let mut relearned = [0, 0];
+    for (pass, count) in relearned.iter_mut().enumerate() {
+        if pass == 1 {
+            assert_eq!(server.post("/api/scenario/restart").await.status, 200);
+        }
+        let mut told_all = false;
+        loop {
+            let Message::Text(text) = next_message(&mut viewer, "the story").await else {
+                continue;
+            };
+            match TextMessage::from_json(&text) {
+                // To be learned afresh (learned values are told too).
+                Ok(TextMessage::Baseline {
+                    value_mm_s: None, ..
+                }) => *count += 1,
+                Ok(TextMessage::Caption { t, .. }) if t == last_caption => told_all = true,
+                Ok(TextMessage::Readings { .. }) if told_all => break,
+                _ => {}
+            }
+        }
+    }
+    assert!(relearned[0] > 0, "{relearned:?}");
+    assert_eq!(relearned[1], 0, "not again after the rewind");
+    drop(viewer);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_bad_scenario_is_named_with_its_field() {
     let dir = temp_dir("bad-scenario");
     let file = dir.join("story.json");
