@@ -62,16 +62,12 @@ fn reason_of(d: &Diagnosis) -> String {
     match d.verdict_finding() {
         Some(finding) => {
             let evidence = crate::report::key_evidence_lines(finding, 3).join(", ");
-            let located = if d.verdict == Verdict::Bearing {
-                d.reasons.first().cloned().unwrap_or_default()
-            } else {
-                String::new()
-            };
             let found = format!("{evidence} — {}", finding.source);
-            if located.is_empty() {
-                found
-            } else {
-                format!("{}; {found}", located.split(';').next().unwrap_or(&located))
+            // An open location says first which locations fit, up to
+            // where its reason goes on to list the evidence.
+            match d.reasons.first().filter(|_| d.verdict == Verdict::Bearing) {
+                Some(why) => format!("{}; {found}", why.split(';').next().unwrap_or(why)),
+                None => found,
             }
         }
         None => d
