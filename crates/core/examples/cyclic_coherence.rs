@@ -69,7 +69,11 @@ fn probe(record: &Value, data_dir: &Path) -> Result<String, Box<dyn Error>> {
     let bearing = &record["bearing"];
     let geometry = BearingGeometry {
         designation: String::new(),
-        rolling_elements: u32::try_from(bearing["n_rolling_elements"].as_u64().unwrap_or(0))?,
+        rolling_elements: u32::try_from(
+            bearing["n_rolling_elements"]
+                .as_u64()
+                .ok_or("no whole number `n_rolling_elements`")?,
+        )?,
         ball_diameter_mm: number(bearing, "ball_diameter_in")? * 25.4,
         pitch_diameter_mm: number(bearing, "pitch_diameter_in")? * 25.4,
         contact_angle_deg: bearing["contact_angle_deg"].as_f64().unwrap_or(0.0),
